@@ -1,0 +1,19 @@
+"""kerasish: write Keras, run native PyTorch.
+
+``import kerasish as keras`` gives the Keras 3 API (``keras.layers``,
+``keras.Model``, ``keras.Sequential``, ``keras.Input``, ...) on models made of
+ordinary ``torch.nn`` modules.
+"""
+
+__version__ = "0.1.0"
+
+from kerasish import activations, initializers, regularizers
+from kerasish import layers, models
+from kerasish.engine.layer import Layer
+from kerasish.engine.model import Model
+from kerasish.engine.sequential import Sequential
+from kerasish.engine.keras_tensor import KerasTensor
+from kerasish.engine.naming import clear_session
+from kerasish.layers.core.input_layer import Input, InputLayer
+
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "clear_session", "initializers", "layers", "models", "regularizers"]

@@ -1,0 +1,513 @@
+"""Functional models: a graph of layer calls declared on symbolic tensors,
+translated once into a torch module that runs it.
+
+The translation happens when the model is made: the graph is sorted once into
+a flat list of steps, each layer's native torch module is registered under the
+layer's name, and ``forward`` walks the steps over a list of slots. Image
+tensors switch between channels_last (what the user gives and gets) and torch's
+NCHW at the model's edges only, as free views.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+
+from . import layout
+from .keras_tensor import KerasTensor, flatten, pack_like
+from .layer import Layer, _is_shape_tuple
+from .model import Model
+from .node import Node
+from .serialization import deserialize_layer, serialize_layer
+
+
+class _Slot:
+    """Marks where a step's argument structure takes a tensor from the slots."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _substitute(struct, fn):
+    if isinstance(struct, KerasTensor):
+        return fn(struct)
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_substitute(s, fn) for s in struct)
+    if isinstance(struct, dict):
+        return {k: _substitute(v, fn) for k, v in struct.items()}
+    return struct
+
+
+def _fill(struct, slots):
+    if isinstance(struct, _Slot):
+        return slots[struct.index]
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_fill(s, slots) for s in struct)
+    if isinstance(struct, dict):
+        return {k: _fill(v, slots) for k, v in struct.items()}
+    return struct
+
+
+def _flatten_shapes(shapes):
+    if _is_shape_tuple(shapes):
+        return [shapes]
+    if isinstance(shapes, dict):
+        return [s for k in shapes for s in _flatten_shapes(shapes[k])]
+    return [s for sub in shapes for s in _flatten_shapes(sub)]
+
+
+def _normalize_struct(struct):
+    if isinstance(struct, tuple):
+        return list(struct)
+    return struct
+
+
+def build_map(flat_inputs, flat_outputs):
+    """Topologically sort the nodes between inputs and outputs (depth-first
+    from the outputs), as Keras does; returns (nodes, layers in Keras order)."""
+    finished, in_progress = set(), set()
+    ordered: list[Node] = []
+    first_seen: dict[Layer, int] = {}
+    input_ids = {id(t) for t in flat_inputs}
+
+    def visit(tensor):
+        history = tensor._keras_history
+        if history is None:
+            raise ValueError(
+                f"Tensor {tensor} was not produced by a layer: model inputs must come from `Input()` and outputs from layer calls."
+            )
+        layer, node_index, _ = history
+        node = layer._inbound_nodes[node_index]
+        if node in finished:
+            return
+        if not node.is_input and id(tensor) in input_ids:
+            finished.add(node)
+            return
+        if node in in_progress:
+            raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
+        first_seen.setdefault(layer, len(first_seen))
+        in_progress.add(node)
+        for t in node.input_tensors:
+            visit(t)
+        finished.add(node)
+        in_progress.discard(node)
+        ordered.append(node)
+
+    for t in flat_outputs:
+        visit(t)
+
+    # Depth: number of layer calls between a node and the outputs.
+    node_depth: dict[Node, int] = {}
+    layer_depth: dict[Layer, int] = {}
+    in_graph = set(ordered)
+    for node in reversed(ordered):
+        depth = node_depth.setdefault(node, 0)
+        depth = max(depth, layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = depth
+        node_depth[node] = depth
+        for parent in node.parent_nodes:
+            if parent in in_graph:
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for t in flat_inputs:  # inputs that feed no output still belong to the model
+        layer = t._keras_history.layer
+        if layer not in layer_depth:
+            layer_depth[layer] = 0
+            first_seen[layer] = -1
+            ordered.insert(0, layer._inbound_nodes[t._keras_history.node_index])
+    by_depth = defaultdict(list)
+    for layer, d in layer_depth.items():
+        by_depth[d].append(layer)
+    layers = []
+    for d in sorted(by_depth, reverse=True):
+        layers.extend(sorted(by_depth[d], key=lambda l: first_seen[l]))
+    return ordered, layers
+
+
+class Functional(Model):
+    """A model made by ``Model(inputs, outputs)``.
+
+    Args:
+        inputs: a symbolic tensor from ``Input``, or a list / dict of them.
+        outputs: a symbolic tensor, or a list / dict of them.
+        name: the model's name (default ``functional``, made unique).
+
+    Example:
+        >>> from kerasish.layers import Input, Dense
+        >>> from kerasish import Model
+        >>> x = Input((4,)); y = Dense(2)(x)
+        >>> Model(x, y).output_shape
+        (None, 2)
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs):
+        inputs = _normalize_struct(inputs)
+        outputs = _normalize_struct(outputs)
+        flat_in, flat_out = flatten(inputs), flatten(outputs)
+        for t in flat_in + flat_out:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"Model '{self.name}': inputs and outputs must be symbolic tensors (from Input() and layer calls), got {type(t).__name__}."
+                )
+        for t in flat_in:
+            if t._keras_history is None or not t._keras_history.layer._inbound_nodes[t._keras_history.node_index].is_input:
+                raise ValueError(f"Model '{self.name}': input {t} does not come from `Input()`; model inputs must.")
+        nodes, layers = build_map(flat_in, flat_out)
+        names = [l.name for l in layers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"Model '{self.name}': the layer name(s) {dupes} are used more than once; names must be unique.")
+        self._input_struct, self._output_struct = inputs, outputs
+        self._inputs_flat, self._outputs_flat = flat_in, flat_out
+        self._graph_nodes = nodes
+        self._node_set = set(nodes)
+        self._layers = layers
+        self._compile_steps()
+        self._register_modules()
+        self.built = True
+        self._build_shapes = [t.shape for t in flat_in] if len(flat_in) > 1 else flat_in[0].shape
+        self.train(False)
+
+    def _compile_steps(self):
+        """Translate the graph into a flat list of steps over numbered slots."""
+        slot_of: dict[int, int] = {}
+        for i, t in enumerate(self._inputs_flat):
+            slot_of.setdefault(id(t), len(slot_of))
+        self._input_slots = [slot_of[id(t)] for t in self._inputs_flat]
+        steps = []
+        for node in self._graph_nodes:
+            if node.is_input:
+                continue
+            for t in node.input_tensors:
+                if id(t) not in slot_of:
+                    raise ValueError(
+                        f"Graph disconnected: cannot reach tensor {t.name} (input of layer '{node.layer.name}') from the model's inputs."
+                    )
+            kwargs = dict(node.call_kwargs)
+            training = kwargs.pop("training", None)
+            kwargs.pop("mask", None)
+            template = _substitute(node.call_args, lambda t: _Slot(slot_of[id(t)]))
+            first = node.call_args[0]
+            if isinstance(first, KerasTensor) and len(node.call_args) == 1 and not node.input_tensors[1:]:
+                kind, args = 0, slot_of[id(first)]
+            elif isinstance(first, list) and all(isinstance(t, KerasTensor) for t in first) and len(node.call_args) == 1:
+                kind, args = 1, [slot_of[id(t)] for t in first]
+            else:
+                kind, args = 2, template
+            for t in node.output_tensors:
+                slot_of[id(t)] = len(slot_of)
+            outs = [slot_of[id(t)] for t in node.output_tensors]
+            single_out = isinstance(node.outputs, KerasTensor)
+            steps.append((node.layer, kind, args, outs, single_out, training, kwargs))
+        missing = [t for t in self._outputs_flat if id(t) not in slot_of]
+        if missing:
+            raise ValueError(f"Graph disconnected: output {missing[0]} cannot be computed from the model's inputs.")
+        self._output_slots = [slot_of[id(t)] for t in self._outputs_flat]
+        self._n_slots = len(slot_of)
+        self._steps = steps
+        self._reg_layers = [l for l in self._layers if l.activity_regularizer is not None]
+
+    def _register_modules(self):
+        # Straight into _modules: a layer may be named like a Model attribute
+        # ("output", "layers"); torch's add_module would refuse it, but the
+        # state_dict key must still be the layer's name.
+        for key in list(self._modules):
+            del self._modules[key]
+        for layer in self._layers:
+            if layer._torch_module is not None or not type(layer)._native_layout:
+                if type(layer).__name__ == "InputLayer":
+                    continue
+                self._modules[layer.name.replace(".", "_")] = layer.torch_module
+
+    # ------------------------------------------------------------------
+    # Running the graph
+    # ------------------------------------------------------------------
+    def _run_graph(self, flat_inputs, training: bool):
+        slots = [None] * self._n_slots
+        for s, t in zip(self._input_slots, flat_inputs):
+            slots[s] = t
+        for layer in self._reg_layers:
+            layer._activity_losses = []
+        for layer, kind, args, outs, single_out, node_training, kwargs in self._steps:
+            tr = training if node_training is None else node_training
+            if kind == 0:
+                y = layer.native_call(slots[args], training=tr, **kwargs)
+            elif kind == 1:
+                y = layer.native_call([slots[i] for i in args], training=tr, **kwargs)
+            else:
+                filled = _fill(args, slots)
+                y = layer.native_call(*filled, training=tr, **kwargs)
+            if single_out:
+                slots[outs[0]] = y
+            else:
+                for s, t in zip(outs, flatten(y)):
+                    slots[s] = t
+            if layer.activity_regularizer is not None:
+                for s in outs:
+                    layer._activity_losses.append(layer.activity_regularizer(slots[s]))
+        return [slots[s] for s in self._output_slots]
+
+    def _flat_model_inputs(self, args):
+        """Accept ``model(x)``, ``model([a, b])``, ``model(a, b)`` or ``model({"name": x})``."""
+        n = len(self._inputs_flat)
+        if len(args) == 1:
+            x = args[0]
+            if isinstance(x, dict):
+                if isinstance(self._input_struct, dict):
+                    missing = [k for k in self._input_struct if k not in x]
+                    if missing:
+                        raise ValueError(f"Model '{self.name}': missing input(s) {missing}; expected keys {list(self._input_struct)}.")
+                    return flatten({k: x[k] for k in self._input_struct})
+                by_name = {t.name: t for t in self._inputs_flat}
+                if set(x) == set(by_name):
+                    return [x[t.name] for t in self._inputs_flat]
+                raise ValueError(f"Model '{self.name}': input dict keys {sorted(x)} do not match the inputs {sorted(by_name)}.")
+            if isinstance(x, (list, tuple)) and n > 1 or (isinstance(x, (list, tuple)) and n == 1 and len(x) == 1):
+                flat = flatten(x)
+            else:
+                flat = [x]
+        else:
+            flat = list(args)
+        if len(flat) != n:
+            raise ValueError(f"Model '{self.name}' expects {n} input(s), but it received {len(flat)} input tensors.")
+        return flat
+
+    def _check_inputs(self, flat):
+        for i, (x, spec) in enumerate(zip(flat, self._inputs_flat)):
+            if not isinstance(x, torch.Tensor):
+                raise TypeError(f"Model '{self.name}': input {i} ('{spec.name}') must be a torch tensor or array, got {type(x).__name__}.")
+            expected = spec.shape
+            shape = tuple(x.shape)
+            ok = len(shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, shape))
+            if not ok:
+                hint = ""
+                if len(shape) == 4 and len(expected) == 4 and shape[1] == expected[3] and shape[1] != shape[3]:
+                    hint = " It looks like channels_first data; kerasish models take channels_last (batch, height, width, channels)."
+                raise ValueError(
+                    f"Input {i} ('{spec.name}') of model '{self.name}' is incompatible: expected shape {expected}, but received an input of shape {shape}.{hint}"
+                )
+
+    def forward(self, *args, training=None):
+        """Run the model on channels_last torch tensors; returns channels_last tensors."""
+        flat = self._flat_model_inputs(args)
+        self._check_inputs(flat)
+        if training is None:
+            training = self.training
+        outs = self._run_graph([layout.to_internal(x) for x in flat], bool(training))
+        return pack_like(self._output_struct, [layout.to_keras(y) for y in outs])
+
+    def native_call(self, inputs, training=False, **kwargs):
+        """A nested model: run on internal-layout tensors, as a layer would."""
+        flat = flatten(inputs)
+        outs = self._run_graph(flat, training)
+        return pack_like(self._output_struct, outs)
+
+    def call(self, inputs, training=None, mask=None):
+        return self.forward(inputs, training=training)
+
+    def compute_output_shape(self, input_shape):
+        given = _flatten_shapes(input_shape)
+        own = [t.shape for t in self._inputs_flat]
+        if len(given) == len(own) and all(len(g) == len(o) and all(a is None or b is None or a == b for a, b in zip(g[1:], o[1:])) for g, o in zip(given, own)):
+            batch = given[0][0]
+            outs = [(batch,) + t.shape[1:] for t in self._outputs_flat]
+            return _pack_shapes(self._output_struct, outs)
+        raise ValueError(
+            f"Model '{self.name}' was built for input shape(s) {own}, and cannot take {given}."
+        )
+
+    def _check_input(self, input_shape):
+        self.compute_output_shape(input_shape)
+
+    # ------------------------------------------------------------------
+    # Keras properties
+    # ------------------------------------------------------------------
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def inputs(self):
+        return list(self._inputs_flat)
+
+    @property
+    def outputs(self):
+        return list(self._outputs_flat)
+
+    @property
+    def input(self):
+        return self._input_struct
+
+    @property
+    def output(self):
+        return self._output_struct
+
+    @property
+    def input_shape(self):
+        return _pack_shapes(self._input_struct, [t.shape for t in self._inputs_flat])
+
+    @property
+    def output_shape(self):
+        return _pack_shapes(self._output_struct, [t.shape for t in self._outputs_flat])
+
+    @property
+    def input_names(self):
+        return [t._keras_history.layer.name for t in self._inputs_flat]
+
+    @property
+    def output_names(self):
+        return [t._keras_history.layer.name for t in self._outputs_flat]
+
+    # ------------------------------------------------------------------
+    # Config
+    # ------------------------------------------------------------------
+    def _node_indices(self):
+        """Node index of each in-model node among its layer's in-model nodes."""
+        index = {}
+        for layer in self._layers:
+            k = 0
+            for node in layer._inbound_nodes:
+                if node in self._node_set:
+                    index[node] = k
+                    k += 1
+        return index
+
+    def _tensor_ref(self, t, node_index):
+        layer, ni, ti = t._keras_history
+        return [layer.name, node_index[layer._inbound_nodes[ni]], ti]
+
+    def get_config(self):
+        node_index = self._node_indices()
+
+        def ser_tensor(t):
+            return {"class_name": "__keras_tensor__", "config": {"shape": list(t.shape), "dtype": t.dtype, "keras_history": self._tensor_ref(t, node_index)}}
+
+        layer_configs = []
+        for layer in self._layers:
+            data = serialize_layer(layer)
+            data["name"] = layer.name
+            data["inbound_nodes"] = [
+                {"args": _jsonable(_substitute(list(n.call_args), ser_tensor)), "kwargs": _jsonable(_substitute(n.call_kwargs, ser_tensor))}
+                for n in layer._inbound_nodes
+                if n in self._node_set and not n.is_input
+            ]
+            layer_configs.append(data)
+
+        def refs(struct):
+            if isinstance(struct, KerasTensor):
+                return self._tensor_ref(struct, node_index)
+            if isinstance(struct, dict):
+                return {k: refs(v) for k, v in struct.items()}
+            return [refs(s) for s in struct]
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": refs(self._input_struct),
+            "output_layers": refs(self._output_struct),
+        }
+
+
+def _jsonable(struct):
+    if isinstance(struct, tuple):
+        return [_jsonable(s) for s in struct]
+    if isinstance(struct, list):
+        return [_jsonable(s) for s in struct]
+    if isinstance(struct, dict):
+        return {k: _jsonable(v) for k, v in struct.items()}
+    return struct
+
+
+def _pack_shapes(struct, shapes):
+    if isinstance(struct, KerasTensor):
+        return shapes[0]
+    it = iter(shapes)
+
+    def pack(s):
+        if isinstance(s, KerasTensor):
+            return next(it)
+        if isinstance(s, dict):
+            return {k: pack(v) for k, v in s.items()}
+        return [pack(x) for x in s]
+
+    return pack(struct)
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """Rebuild a functional model from :meth:`Functional.get_config` data
+    (also the format Keras 3 writes)."""
+    layers = {}
+    order = []
+    for data in config["layers"]:
+        layer = deserialize_layer(data, custom_objects)
+        name = data.get("name", layer.name)
+        layers[name] = layer
+        order.append((layer, list(data.get("inbound_nodes", []))))
+    produced: dict[tuple, object] = {}
+    replayed = defaultdict(int)
+    for layer in layers.values():
+        if type(layer).__name__ == "InputLayer":
+            produced[(layer.name, 0)] = layer._inbound_nodes[0].outputs
+            replayed[layer.name] = 1
+
+    def is_ref(d):
+        return isinstance(d, dict) and d.get("class_name") == "__keras_tensor__"
+
+    def ready(struct):
+        if is_ref(struct):
+            name, ni, _ = struct["config"]["keras_history"]
+            return (name, ni) in produced
+        if isinstance(struct, list):
+            return all(ready(s) for s in struct)
+        if isinstance(struct, dict):
+            return all(ready(v) for v in struct.values())
+        return True
+
+    def resolve(struct):
+        if is_ref(struct):
+            name, ni, ti = struct["config"]["keras_history"]
+            return flatten(produced[(name, ni)])[ti]
+        if isinstance(struct, list):
+            return [resolve(s) for s in struct]
+        if isinstance(struct, dict):
+            return {k: resolve(v) for k, v in struct.items()}
+        return struct
+
+    pending = [(layer, nodes) for layer, nodes in order if nodes]
+    while pending:
+        progressed = False
+        still = []
+        for layer, nodes in pending:
+            while nodes and ready(nodes[0]):
+                node = nodes.pop(0)
+                args = resolve(node.get("args", []))
+                kwargs = resolve(node.get("kwargs", {}))
+                out = layer(*args, **kwargs)
+                produced[(layer.name, replayed[layer.name])] = out
+                replayed[layer.name] += 1
+                progressed = True
+            if nodes:
+                still.append((layer, nodes))
+        if not progressed and still:
+            raise ValueError(f"Cannot rebuild model '{config.get('name')}': the config's graph refers to tensors no layer makes.")
+        pending = still
+
+    def ref(r):
+        if isinstance(r, dict):
+            return {k: ref(v) for k, v in r.items()}
+        if isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and isinstance(r[1], int):
+            return flatten(produced[(r[0], r[1])])[r[2]]
+        return [ref(x) for x in r]
+
+    inputs = ref(config["input_layers"])
+    outputs = ref(config["output_layers"])
+    model = cls.__new__(cls)
+    Functional.__init__(model, inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+    return model

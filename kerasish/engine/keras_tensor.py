@@ -1,0 +1,111 @@
+"""Symbolic tensors: what ``Input(...)`` returns and layers pass along while a
+graph is being declared. They carry a Keras (channels_last) shape and dtype,
+and remember which layer call made them (``_keras_history``)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class KerasHistory(NamedTuple):
+    layer: object
+    node_index: int
+    tensor_index: int
+
+
+class KerasTensor:
+    """A placeholder for a tensor in a model being declared.
+
+    Args:
+        shape: Keras shape, batch axis first, ``None`` for unknown sizes.
+        dtype: dtype name, e.g. ``"float32"``.
+        name: optional name (Keras shows ``keras_tensor_N``).
+    """
+
+    _counter = 0
+
+    def __init__(self, shape, dtype="float32", name=None, sparse=False):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtype
+        if name is None:
+            name = "keras_tensor" if KerasTensor._counter == 0 else f"keras_tensor_{KerasTensor._counter}"
+            KerasTensor._counter += 1
+        self.name = name
+        self.sparse = sparse
+        self._keras_history: KerasHistory | None = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __len__(self):
+        raise TypeError("A symbolic KerasTensor has no len(); use .shape[0] once data flows.")
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor cannot be used as a Python bool.")
+
+    def __iter__(self):
+        raise TypeError("A symbolic KerasTensor is not iterable.")
+
+    # Keras lets users write ``x + y`` on symbolic tensors; we map the common
+    # operators onto the merging layers so the graph stays made of layers.
+    def __add__(self, other):
+        from kerasish.layers.merging import Add
+
+        return Add()([self, other])
+
+    def __sub__(self, other):
+        from kerasish.layers.merging import Subtract
+
+        return Subtract()([self, other])
+
+    def __mul__(self, other):
+        from kerasish.layers.merging import Multiply
+
+        return Multiply()([self, other])
+
+
+def is_keras_tensor(x) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+def any_symbolic(struct) -> bool:
+    if isinstance(struct, KerasTensor):
+        return True
+    if isinstance(struct, (list, tuple)):
+        return any(any_symbolic(s) for s in struct)
+    if isinstance(struct, dict):
+        return any(any_symbolic(s) for s in struct.values())
+    return False
+
+
+def flatten(struct) -> list:
+    """Flatten nested lists/tuples/dicts (dicts in key order) into a list."""
+    if isinstance(struct, (list, tuple)):
+        out = []
+        for s in struct:
+            out.extend(flatten(s))
+        return out
+    if isinstance(struct, dict):
+        out = []
+        for k in struct:
+            out.extend(flatten(struct[k]))
+        return out
+    return [struct]
+
+
+def pack_like(struct, flat: list):
+    """Inverse of :func:`flatten`: rebuild ``struct``'s nesting from ``flat``."""
+    it = iter(flat)
+
+    def _pack(s):
+        if isinstance(s, (list, tuple)):
+            return type(s)(_pack(x) for x in s)
+        if isinstance(s, dict):
+            return {k: _pack(s[k]) for k in s}
+        return next(it)
+
+    return _pack(struct)

@@ -1,0 +1,568 @@
+"""The Layer base class: Keras's layer life cycle on top of ``torch.nn.Module``.
+
+A layer's life is Keras's: ``__init__`` takes the hyper-parameters, ``build``
+creates the weights once the input shape is known, ``call`` computes,
+``compute_output_shape`` answers for symbolic tensors, ``get_config`` says how
+to make it again.
+
+What is underneath is torch's. Built-in layers create a *native* torch module
+in ``build`` (``nn.Conv2d``, ``nn.Linear``, ...) and a model registers that
+module under the layer's name, so ``model.state_dict()`` reads
+``conv2d_1.weight`` and ``print(model)`` shows ordinary torch layers.
+Built-ins compute in the internal layout (see :mod:`kerasish.engine.layout`)
+through :meth:`Layer.native_call`; user subclasses write ``call`` on
+channels_last tensors, as in Keras, and the engine converts around them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import layout
+from .keras_tensor import KerasTensor, any_symbolic, flatten, pack_like
+from .naming import auto_name
+from .node import Node
+from .variable import Variable
+
+# Every Layer subclass defined inside kerasish, by class name: what configs and
+# files refer to. User classes join through kerasish.saving's registration.
+BUILTIN_OBJECTS: dict[str, type] = {}
+
+_BASE_KWARGS = {"name", "dtype", "trainable", "input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast", "activity_regularizer"}
+
+
+def _dtype_name(dtype) -> str:
+    if dtype is None:
+        return "float32"
+    if isinstance(dtype, dict):  # Keras 3 serialises a DTypePolicy as a dict
+        cfg = dtype.get("config", {})
+        return _dtype_name(cfg.get("name", "float32"))
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).replace("torch.", "")
+    if hasattr(dtype, "name") and not isinstance(dtype, str):
+        return _dtype_name(dtype.name)
+    name = str(dtype)
+    if name.startswith("mixed_"):
+        return "float32"
+    try:
+        getattr(torch, name)
+    except AttributeError:
+        raise ValueError(f"Unknown dtype: {dtype!r}") from None
+    return name
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    return getattr(torch, _dtype_name(name))
+
+
+def as_shape_tuple(shape) -> tuple:
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _to_tensor(x, dtype=None):
+    """numpy / Python data -> torch tensor; floating data becomes float32 as in Keras."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    elif isinstance(x, Variable):
+        t = x.value
+    else:
+        t = torch.as_tensor(np.asarray(x))
+    if t.is_floating_point() and t.dtype == torch.float64:
+        t = t.to(torch.float32)
+    if dtype is not None and t.is_floating_point():
+        t = t.to(dtype)
+    return t
+
+
+class Layer(nn.Module):
+    """Base class of every kerasish layer (and of Model).
+
+    Args:
+        name: the layer's name; made unique from the class name when omitted.
+        dtype: the weights' dtype (``"float32"``).
+        trainable: whether the weights are trained.
+        input_shape: (Keras 2 idiom) the shape of the first layer of a
+            Sequential model, batch axis excluded.
+
+    Subclass it as in Keras: create weights in ``build(input_shape)`` with
+    ``add_weight``, compute in ``call(inputs)`` on channels_last torch tensors.
+    """
+
+    # Built-ins set this: their ``native_call`` takes internal-layout tensors.
+    _native_layout = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("kerasish."):
+            BUILTIN_OBJECTS.setdefault(cls.__name__, cls)
+        try:
+            params = inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            params = {}
+        cls._call_has_training = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+    def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None, **kwargs):
+        nn.Module.__init__(self)
+        unknown = set(kwargs) - _BASE_KWARGS
+        if unknown:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(unknown)}")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"Invalid layer name {name!r}: a name is a non-empty string without '/'.")
+        self.name = name or auto_name(self)
+        self._dtype = _dtype_name(dtype)
+        self._trainable = bool(trainable)
+        self.built = False
+        self.training = False  # Keras semantics: inference unless training is asked for
+        self._inbound_nodes: list[Node] = []
+        self._outbound_nodes: list[Node] = []
+        self._variables: list[Variable] = []
+        self._torch_module: nn.Module | None = None
+        self._activity_losses: list[torch.Tensor] = []
+        if activity_regularizer is not None:
+            from kerasish import regularizers
+
+            activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = activity_regularizer
+        # Keras 2 scripts give the first layer of a Sequential its input shape.
+        self._batch_input_shape = None
+        if kwargs.get("batch_input_shape") is not None:
+            self._batch_input_shape = as_shape_tuple(kwargs["batch_input_shape"])
+        elif kwargs.get("input_shape") is not None:
+            shape = kwargs["input_shape"]
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            self._batch_input_shape = (kwargs.get("batch_size"),) + as_shape_tuple(shape)
+        elif kwargs.get("input_dim") is not None:
+            self._batch_input_shape = (kwargs.get("batch_size"), int(kwargs["input_dim"]))
+
+    # ------------------------------------------------------------------
+    # Properties Keras users read
+    # ------------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool):
+        self._trainable = bool(value)
+        for v in self._variables:
+            t = v.tensor
+            if isinstance(t, nn.Parameter):
+                t.requires_grad_(v._trainable and self._trainable)
+        for sub in self._sublayers():
+            sub.trainable = value
+
+    @property
+    def torch_module(self) -> nn.Module:
+        """The torch module a model registers for this layer: the native one
+        made in ``build`` when there is one, else the layer itself."""
+        return self._torch_module if self._torch_module is not None else self
+
+    def _sublayers(self) -> list["Layer"]:
+        """Layers tracked as attributes of this one (custom layers, nested models)."""
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    # ------------------------------------------------------------------
+    # Weights
+    # ------------------------------------------------------------------
+    def _set_torch_module(self, module: nn.Module, attr: str = "module") -> nn.Module:
+        """Register the native module that holds this layer's state."""
+        self._torch_module = module
+        self.add_module(attr, module)
+        return module
+
+    def _track_weight(self, owner, attr, name, *, to_keras=None, from_keras=None, trainable=True, initializer=None, regularizer=None, constraint=None) -> Variable:
+        """Expose ``owner.<attr>`` as a Keras weight and initialise it in Keras layout."""
+        kwargs = {}
+        if to_keras is not None:
+            kwargs = {"to_keras": to_keras, "from_keras": from_keras}
+        var = Variable(owner, attr, name, f"{self.name}/{name}", trainable=trainable, layer=self, regularizer=regularizer, constraint=constraint, **kwargs)
+        if initializer is not None:
+            var.assign(initializer(var.shape))
+        t = var.tensor
+        if isinstance(t, nn.Parameter):
+            t.requires_grad_(trainable and self._trainable)
+        self._variables.append(var)
+        return var
+
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, regularizer=None, constraint=None, name=None, **kwargs):
+        """Create a weight registered on this layer: a ``torch.nn.Parameter``
+        when trainable, a buffer otherwise. Returns its :class:`Variable`."""
+        from kerasish import initializers, regularizers
+
+        shape = () if shape is None else as_shape_tuple(shape)
+        if any(d is None or d < 0 for d in shape):
+            raise ValueError(f"Layer '{self.name}': add_weight needs a fully known, non-negative shape; got {shape}.")
+        name = name or f"variable_{len(self._variables)}"
+        attr = name
+        i = 1
+        while hasattr(self, attr) and attr in (*self._parameters, *self._buffers, *self.__dict__):
+            attr = f"{name}_{i}"
+            i += 1
+        init = initializers.get(initializer)
+        tensor = torch.zeros(shape, dtype=torch_dtype(dtype or self._dtype))
+        if trainable:
+            self.register_parameter(attr, nn.Parameter(tensor))
+        else:
+            self.register_buffer(attr, tensor)
+        return self._track_weight(self, attr, name, trainable=trainable, initializer=init, regularizer=regularizers.get(regularizer) if regularizer is not None else None, constraint=constraint)
+
+    @property
+    def weights(self) -> list[Variable]:
+        out, seen = [], set()
+        for v in self._variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for sub in self._sublayers():
+            for v in sub.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return list(self.weights)
+        return [v for v in self.weights if not v.trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as numpy arrays in Keras layout and order."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from arrays in Keras layout; checks everything first,
+        so a mismatch leaves the layer as it was."""
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(mine)} weights ({[v.name for v in mine]}), but was given {len(weights)}."
+            )
+        arrays = []
+        for v, w in zip(mine, weights):
+            a = w.detach().cpu() if isinstance(w, torch.Tensor) else torch.as_tensor(np.asarray(w))
+            if tuple(a.shape) != v.shape:
+                raise ValueError(
+                    f"Layer '{self.name}' weight '{v.name}' has shape {v.shape}, but the value given has shape {tuple(a.shape)}."
+                )
+            arrays.append(a)
+        for v, a in zip(mine, arrays):
+            v.assign(a)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                "Call it on an input first (or build it with `layer.build(input_shape)`)."
+            )
+        return int(sum(math.prod(v.shape) for v in self.weights))
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regularisation losses of this layer's weights plus its activity losses."""
+        out = []
+        for v in self.weights:
+            if v.regularizer is not None and (v.trainable or True):
+                out.append(v.regularizer(v.value))
+        out.extend(self._activity_losses)
+        for sub in self._sublayers():
+            out.extend(sub._activity_losses)
+        return out
+
+    def add_loss(self, loss) -> None:
+        """Add an activity loss computed in ``call`` (cleared at each call)."""
+        self._activity_losses.append(loss if isinstance(loss, torch.Tensor) else torch.as_tensor(loss))
+
+    # ------------------------------------------------------------------
+    # Life cycle
+    # ------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create the weights for ``input_shape`` (Keras layout). Default: none."""
+        self.built = True
+
+    def _maybe_build(self, input_shape) -> None:
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self._build_shapes = input_shape
+
+    def call(self, inputs, training=None, **kwargs):
+        """Compute on channels_last torch tensors (Keras layout)."""
+        if type(self)._native_layout:
+            x = layout.map_structure(layout.to_internal, inputs)
+            y = self.native_call(x, training=bool(training), **kwargs)
+            return layout.map_structure(layout.to_keras, y)
+        raise NotImplementedError(f"Layer '{self.name}' ({type(self).__name__}) does not implement call().")
+
+    def native_call(self, inputs, training=False, **kwargs):
+        """Compute on internal-layout tensors; what models run.
+
+        Built-in layers override this. For user layers the default converts to
+        Keras layout, calls ``call`` and converts back.
+        """
+        if type(self)._native_layout:
+            raise NotImplementedError(f"Layer '{self.name}' ({type(self).__name__}) does not implement native_call().")
+        x = layout.map_structure(layout.to_keras, inputs)
+        if self._call_has_training:
+            kwargs["training"] = training
+        y = self.call(x, **kwargs)
+        return layout.map_structure(layout.to_internal, y)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) for ``input_shape`` (Keras layout, batch first).
+
+        The default runs ``call`` on meta tensors (no memory, no compute), with
+        unknown sizes tried at two values to see which output sizes follow them.
+        """
+        return _infer_output_shape_by_tracing(self, input_shape)
+
+    def compute_output_spec(self, *args, **kwargs):
+        shapes = _shapes_of(args[0])
+        out = self.compute_output_shape(shapes)
+        return _make_keras_tensors(out, "float32")
+
+    # ------------------------------------------------------------------
+    # Calling
+    # ------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" in kwargs:
+                args = (kwargs.pop("inputs"),)
+            else:
+                raise TypeError(f"Layer '{self.name}' was called without inputs.")
+        if any_symbolic((args, kwargs)):
+            return self._symbolic_call(*args, **kwargs)
+        return self._eager_call(*args, **kwargs)
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
+        in_shapes = _shapes_of(inputs)
+        try:
+            self._check_input(in_shapes)
+            self._maybe_build(in_shapes)
+            out_shapes = self.compute_output_shape(in_shapes)
+        except (ValueError, TypeError):
+            raise
+        except Exception as e:  # a torch error during inference is the user's shape mistake
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) cannot take an input of shape {_fmt_shapes(in_shapes)}: {e}"
+            ) from e
+        dtype = flatten(inputs)[0].dtype if isinstance(flatten(inputs)[0], KerasTensor) else "float32"
+        if self._variables or self._sublayers():
+            dtype = self._dtype
+        outputs = _make_keras_tensors(out_shapes, dtype)
+        Node(self, (inputs,) + args, kwargs, outputs)
+        return outputs
+
+    def _check_input(self, input_shape) -> None:
+        """Raise ValueError naming the layer when ``input_shape`` is unusable.
+
+        Subclasses with rank or size requirements override it; it runs before
+        ``build`` on both symbolic and eager calls.
+        """
+
+    def _device(self):
+        for p in self.parameters():
+            return p.device
+        for b in self.buffers():
+            return b.device
+        return None
+
+    def _eager_call(self, inputs, *args, **kwargs):
+        device = self._device()
+        dtype = torch_dtype(self._dtype)
+
+        def convert(x):
+            if x is None or isinstance(x, (str, bool)):
+                return x
+            t = _to_tensor(x, dtype if self._variables else None)
+            return t.to(device) if device is not None and t.device != device else t
+
+        inputs = layout.map_structure(convert, inputs if isinstance(inputs, (torch.Tensor, list, tuple, dict)) else convert(inputs))
+        in_shapes = _shapes_of(inputs)
+        self._check_input(in_shapes)
+        if not self.built:
+            self._maybe_build(in_shapes)
+            if self._device() is None and device is None:
+                pass
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = self.training
+        self._activity_losses = []
+        if self._call_has_training:
+            kwargs["training"] = training
+        out = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            for t in flatten(out):
+                self._activity_losses.append(self.activity_regularizer(t) / t.shape[0])
+        return out
+
+    # torch's own entry point: a layer used as a torch module behaves like call().
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    # ------------------------------------------------------------------
+    # Graph introspection
+    # ------------------------------------------------------------------
+    def _single_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called and thus has no defined {what}.")
+        if len(self._inbound_nodes) > 1 and what in ("input", "output"):
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes; use get_{what}_at(node_index) instead."
+            )
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        node = self._single_node("input")
+        return node.call_args[0]
+
+    @property
+    def output(self):
+        return self._single_node("output").outputs
+
+    def get_input_at(self, node_index):
+        return self._inbound_nodes[node_index].call_args[0]
+
+    def get_output_at(self, node_index):
+        return self._inbound_nodes[node_index].outputs
+
+    @property
+    def input_shape(self):
+        return _shapes_of(self.input)
+
+    @property
+    def output_shape(self):
+        return _shapes_of(self.output)
+
+    # ------------------------------------------------------------------
+    # Config
+    # ------------------------------------------------------------------
+    def get_config(self) -> dict:
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self._dtype}, "registered_name": None},
+        }
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        if "batch_shape" in config and "batch_input_shape" not in config and cls.__name__ != "InputLayer":
+            config["batch_input_shape"] = config.pop("batch_shape")
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # nn.Module's repr machinery calls extra_repr; keep torch's print readable.
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+    def __setattr__(self, name, value):
+        # Keras tracks lists of layers assigned as attributes; torch only tracks
+        # modules. Wrap a plain list of layers so its weights are seen.
+        if isinstance(value, list) and value and all(isinstance(v, Layer) for v in value) and not name.startswith("_"):
+            value = _LayerList(value)
+        super().__setattr__(name, value)
+
+
+class _LayerList(nn.ModuleList):
+    """A list of layers assigned as an attribute (Keras tracks these)."""
+
+
+def _shapes_of(struct):
+    if isinstance(struct, (KerasTensor, torch.Tensor, np.ndarray, Variable)):
+        return tuple(struct.shape)
+    if isinstance(struct, (list, tuple)):
+        return [(_shapes_of(s)) for s in struct]
+    if isinstance(struct, dict):
+        return {k: _shapes_of(v) for k, v in struct.items()}
+    return None
+
+
+def _fmt_shapes(shapes):
+    return str(shapes)
+
+
+def _is_shape_tuple(s) -> bool:
+    return isinstance(s, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
+
+
+def _make_keras_tensors(shapes, dtype):
+    if _is_shape_tuple(shapes):
+        return KerasTensor(shapes, dtype=dtype)
+    if isinstance(shapes, dict):
+        return {k: _make_keras_tensors(v, dtype) for k, v in shapes.items()}
+    return [_make_keras_tensors(s, dtype) for s in shapes]
+
+
+# Unknown sizes are tried at two values; an output size that moves with them is unknown.
+_PROBE_SIZES = (83, 89)
+
+
+def _infer_output_shape_by_tracing(layer: Layer, input_shape):
+    def fill(shapes, probe):
+        if _is_shape_tuple(shapes):
+            return torch.empty(tuple(probe if d is None else d for d in shapes), device="meta")
+        if isinstance(shapes, dict):
+            return {k: fill(v, probe) for k, v in shapes.items()}
+        return [fill(s, probe) for s in shapes]
+
+    results = []
+    for probe in _PROBE_SIZES:
+        x = fill(input_shape, probe)
+        with torch.no_grad():
+            y = _call_on_meta(layer, x)
+        results.append(_shapes_of(y))
+
+    def merge(a, b):
+        if _is_shape_tuple(a):
+            return tuple(da if da == db else None for da, db in zip(a, b))
+        if isinstance(a, dict):
+            return {k: merge(a[k], b[k]) for k in a}
+        return [merge(x, y) for x, y in zip(a, b)]
+
+    return merge(*results)
+
+
+def _call_on_meta(layer: Layer, x):
+    """Run the layer's Keras-layout call on meta tensors, weights moved to meta too."""
+    state = dict(layer.named_parameters())
+    state.update(layer.named_buffers())
+    meta = {k: torch.empty(v.shape, device="meta", dtype=v.dtype) for k, v in state.items()}
+    kwargs = {"training": False} if layer._call_has_training else {}
+    return torch.func.functional_call(layer, meta, (x,), kwargs, strict=False)

@@ -1,0 +1,70 @@
+"""The one place that knows how Keras's channels_last axes map to torch's.
+
+Keras users see channels_last tensors (``(batch, height, width, channels)``).
+Inside a model, kerasish runs image tensors as torch likes them: logically
+NCHW, in ``torch.channels_last`` memory. A contiguous NHWC tensor permuted to
+NCHW *is* such a tensor, so the switch at the model's edges is a free view,
+and no layer in between has to move data.
+
+Only rank-4 tensors (images) change; every other rank keeps Keras's axis order.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# Keras axis -> internal axis for a rank-4 (N, H, W, C) tensor held as (N, C, H, W).
+_KERAS_TO_INTERNAL_4D = (0, 2, 3, 1)
+
+
+def to_internal(x: torch.Tensor) -> torch.Tensor:
+    """Keras layout -> internal layout (a view; NHWC -> NCHW for images)."""
+    if x.dim() == 4:
+        return x.permute(0, 3, 1, 2)
+    return x
+
+
+def to_keras(x: torch.Tensor) -> torch.Tensor:
+    """Internal layout -> Keras layout (a view; NCHW -> NHWC for images)."""
+    if x.dim() == 4:
+        return x.permute(0, 2, 3, 1)
+    return x
+
+
+def internal_axis(axis: int, rank: int) -> int:
+    """Where Keras axis ``axis`` of a rank-``rank`` tensor lives internally."""
+    if not -rank <= axis < rank:
+        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
+    axis %= rank
+    if rank == 4:
+        return _KERAS_TO_INTERNAL_4D[axis]
+    return axis
+
+
+def internal_shape(keras_shape):
+    """Keras shape tuple -> the shape of the same tensor in internal layout."""
+    keras_shape = tuple(keras_shape)
+    if len(keras_shape) == 4:
+        n, h, w, c = keras_shape
+        return (n, c, h, w)
+    return keras_shape
+
+
+def keras_shape(internal_shape_):
+    """Internal shape tuple -> Keras shape tuple."""
+    s = tuple(internal_shape_)
+    if len(s) == 4:
+        n, c, h, w = s
+        return (n, h, w, c)
+    return s
+
+
+def map_structure(fn, struct):
+    """Apply ``fn`` to every tensor in a (possibly nested) list/tuple/dict."""
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(map_structure(fn, s) for s in struct)
+    if isinstance(struct, dict):
+        return {k: map_structure(fn, v) for k, v in struct.items()}
+    if isinstance(struct, torch.Tensor):
+        return fn(struct)
+    return struct

@@ -1,0 +1,203 @@
+"""``Model``: a Layer that groups layers, as in Keras, and a torch.nn.Module
+whose children are those layers' native torch modules.
+
+``Model(inputs, outputs)`` makes a :class:`~kerasish.engine.functional.Functional`
+model (the graph declared with symbolic tensors); subclassing ``Model`` and
+writing ``call`` makes a subclassed model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .layer import Layer, _to_tensor
+from .keras_tensor import KerasTensor
+
+
+class Model(Layer):
+    """Groups layers into an object with training and inference features.
+
+    ``Model(inputs, outputs, name=None)`` builds a functional model; a subclass
+    that defines ``call`` is a subclassed model. Either way the model is a
+    ``torch.nn.Module``: ``model(x)`` takes and returns channels_last torch
+    tensors, ``model.state_dict()`` is keyed by layer names, and the model
+    works in a plain PyTorch loop, under ``torch.compile`` and ``torch.export``.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        # Only subclassed models get here (Functional and Sequential have their own).
+        if args:
+            raise TypeError(f"{type(self).__name__}.__init__ got unexpected positional arguments {args!r}")
+        kwargs.pop("inputs", None)
+        kwargs.pop("outputs", None)
+        super().__init__(**kwargs)
+
+    # ------------------------------------------------------------------
+    # Layers
+    # ------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        return self._sublayers()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by ``index`` in ``model.layers``."""
+        if index is not None and name is not None:
+            raise ValueError("get_layer: provide only a layer name or a layer index, not both.")
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model '{self.name}' only has {len(layers)} layers.")
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name!r}. Existing layers are: {[l.name for l in layers]}.")
+        raise ValueError("get_layer: provide either a layer name or a layer index.")
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        out, seen = [], set()
+        for v in self._variables:
+            seen.add(id(v))
+            out.append(v)
+        for layer in self.layers:
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out = [v for v in self._variables if v.trainable]
+        seen = {id(v) for v in out}
+        for layer in self.layers:
+            for v in layer.trainable_weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def losses(self):
+        out = []
+        for v in self.weights:
+            if v.regularizer is not None:
+                out.append(v.regularizer(v.value))
+        out.extend(self._activity_losses)
+        for layer in self.layers:
+            out.extend(layer._activity_losses)
+        return out
+
+    # ------------------------------------------------------------------
+    # Calling
+    # ------------------------------------------------------------------
+    def _eager_call(self, inputs, *args, **kwargs):
+        device = self._device()
+
+        def convert(x):
+            t = _to_tensor(x)
+            return t.to(device) if device is not None and t.device != device else t
+
+        if isinstance(inputs, dict):
+            inputs = {k: convert(v) for k, v in inputs.items()}
+        elif isinstance(inputs, (list, tuple)):
+            inputs = type(inputs)(convert(v) for v in inputs)
+        else:
+            inputs = convert(inputs)
+        args = tuple(convert(a) if isinstance(a, (np.ndarray, torch.Tensor)) else a for a in args)
+        if not self.built:
+            from .layer import _shapes_of
+
+            self._maybe_build(_shapes_of(inputs))
+        # Through nn.Module.__call__ so torch's hooks (and compile wrappers) see it.
+        return nn.Module.__call__(self, inputs, *args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        # Subclassed models: torch's entry point runs Keras's call().
+        if self._call_has_training and "training" not in kwargs:
+            kwargs["training"] = self.training
+        elif not self._call_has_training:
+            kwargs.pop("training", None)
+        return self.call(*args, **kwargs)
+
+    def build(self, input_shape):
+        """Subclassed models: build by running ``call`` on a dummy batch."""
+        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            shapes = [tuple(1 if d is None else d for d in s) for s in input_shape]
+            x = [torch.zeros(s) for s in shapes]
+        else:
+            x = torch.zeros(tuple(1 if d is None else d for d in input_shape))
+        self.built = True
+        self._build_shapes = input_shape
+        with torch.no_grad():
+            self.call(x, **({"training": False} if self._call_has_training else {}))
+
+    # ------------------------------------------------------------------
+    # Introspection
+    # ------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False, layer_range=None):
+        """Print a table of the layers, their output shapes and parameter counts."""
+        from .summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on model '{self.name}', but the model isn't built. "
+                "Call it on data first or use `model.build(input_shape)`."
+            )
+        return super().count_params()
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("dtype", None)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .functional import Functional, functional_from_config
+
+        if "layers" in config and "input_layers" in config and (cls is Model or issubclass(cls, Functional)):
+            return functional_from_config(cls if cls is not Model else Functional, config, custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return nn.Module.__repr__(self)
+
+    def extra_repr(self) -> str:
+        return ""

@@ -1,0 +1,54 @@
+"""Activation: applies an activation function by name or callable."""
+
+from __future__ import annotations
+
+import torch
+
+from kerasish import activations
+from kerasish.engine.layer import Layer
+
+
+def apply_activation(fn, x: torch.Tensor) -> torch.Tensor:
+    """Apply ``fn`` to an internal-layout tensor, mapping Keras's last axis
+    (channels) onto internal axis 1 for images where ``fn`` has an axis."""
+    if getattr(fn, "axis_dependent", False) and x.dim() == 4:
+        return fn(x, axis=1)
+    return fn(x)
+
+
+def get_activation(identifier, layer_name: str):
+    try:
+        return activations.get(identifier)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"{layer_name}: invalid `activation`: {e}") from None
+
+
+class Activation(Layer):
+    """Applies an activation function to its input.
+
+    Args:
+        activation: a name (``"relu"``, ``"softmax"``, ...) or a callable.
+
+    Input shape: any. Output shape: same as the input.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish.layers import Activation
+        >>> Activation("relu")(np.array([[-1.0, 2.0]])).tolist()
+        [[0.0, 2.0]]
+    """
+
+    _native_layout = True
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = get_activation(activation, "Activation")
+
+    def native_call(self, inputs, training=False):
+        return apply_activation(self.activation, inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
