@@ -72,7 +72,9 @@ class Regularizer:
 
     def get_config(self):
         """JSON-serializable constructor arguments."""
-        raise NotImplementedError(f"{self} does not implement get_config()")
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement get_config()"
+        )
 
     def __repr__(self):
         try:
@@ -133,9 +135,9 @@ class L2(Regularizer):
 class OrthogonalRegularizer(Regularizer):
     """Penalizes non-orthogonality of the rows (or columns) of a rank-2 weight.
 
-    ``factor * 0.5 * sum(|off-diagonal of N N^T|) / (n (n-1) / 2)`` where ``N``
-    is the weight with L2-normalized rows (``mode="rows"``) or columns
-    (``mode="columns"``).
+    ``factor * 0.5 * sum(|off-diagonal of N N^T|) / (n (n-1) / 2)``, i.e.
+    ``factor`` times the mean ``|cos|`` over pairs, where ``N`` is the weight
+    with L2-normalized rows (``mode="rows"``) or columns (``mode="columns"``).
     """
 
     def __init__(self, factor=0.01, mode="rows"):
