@@ -367,3 +367,28 @@ def test_seed_000_mnist_network_matches_keras(keras):
     om.set_weights(km.get_weights())
     x = np.random.rand(3, 28, 28, 1).astype("float32")
     np.testing.assert_allclose(to_numpy(om(x)), keras.ops.convert_to_numpy(km(x)), atol=1e-6)
+
+
+def test_configs_interchange_with_keras(keras):
+    """A Keras 3 config builds the same model here, and ours builds in Keras."""
+    a = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(a)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Flatten()(x)
+    km = keras.Model(a, keras.layers.Dense(3, activation="softmax")(x))
+    om = Model.from_config(json.loads(json.dumps(km.get_config())))
+    assert [l.name for l in om.layers] == [l.name for l in km.layers]
+    om.set_weights(km.get_weights())
+    data = np.random.rand(2, 8, 8, 3).astype("float32")
+    np.testing.assert_allclose(to_numpy(om(data)), keras.ops.convert_to_numpy(km(data)), atol=1e-6)
+    back = keras.Model.from_config(json.loads(json.dumps(om.get_config())))
+    back.set_weights(om.get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(back(data)), to_numpy(om(data)), atol=1e-6)
+
+    ks = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, use_bias=False), keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    os_ = Sequential.from_config(json.loads(json.dumps(ks.get_config())))
+    os_.set_weights(ks.get_weights())
+    digits = np.random.rand(2, 28, 28, 1).astype("float32")
+    np.testing.assert_allclose(to_numpy(os_(digits)), keras.ops.convert_to_numpy(ks(digits)), atol=1e-6)
+    ks2 = keras.Sequential.from_config(json.loads(json.dumps(os_.get_config())))
+    assert ks2.count_params() == os_.count_params() == 13_602

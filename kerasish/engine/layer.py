@@ -33,6 +33,10 @@ from .variable import Variable
 # files refer to. User classes join through kerasish.saving's registration.
 BUILTIN_OBJECTS: dict[str, type] = {}
 
+# Keras 3 writes these into some layers' configs (quantization, LoRA). kerasish
+# reads such configs; it accepts the keys while they ask for nothing.
+_KERAS_ONLY_KWARGS = ("quantization_config", "lora_rank", "lora_alpha", "gradient_checkpointing")
+
 _BASE_KWARGS = {"name", "dtype", "trainable", "input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast", "activity_regularizer"}
 
 
@@ -108,6 +112,10 @@ class Layer(nn.Module):
 
     def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None, **kwargs):
         nn.Module.__init__(self)
+        for key in _KERAS_ONLY_KWARGS:
+            if kwargs.get(key):
+                raise ValueError(f"{type(self).__name__}: `{key}` is a Keras feature kerasish does not support (got {kwargs[key]!r}).")
+            kwargs.pop(key, None)
         unknown = set(kwargs) - _BASE_KWARGS
         if unknown:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(unknown)}")
@@ -404,7 +412,7 @@ class Layer(nn.Module):
         def convert(x):
             if x is None or isinstance(x, (str, bool)):
                 return x
-            t = _to_tensor(x, dtype if self._variables else None)
+            t = _to_tensor(x, dtype)  # Keras casts floating inputs to the compute dtype
             return t.to(device) if device is not None and t.device != device else t
 
         inputs = layout.map_structure(convert, inputs if isinstance(inputs, (torch.Tensor, list, tuple, dict)) else convert(inputs))
@@ -493,6 +501,11 @@ class Layer(nn.Module):
         return f"name={self.name!r}"
 
     def __setattr__(self, name, value):
+        # ``self.kernel = self.add_weight(name="kernel")``: the tensor is already
+        # registered under that name; keep the Variable as a plain attribute.
+        if isinstance(value, Variable) and (name in self._parameters or name in self._buffers):
+            object.__setattr__(self, name, value)
+            return
         # Keras tracks lists of layers assigned as attributes; torch only tracks
         # modules. Wrap a plain list of layers so its weights are seen.
         if isinstance(value, list) and value and all(isinstance(v, Layer) for v in value) and not name.startswith("_"):

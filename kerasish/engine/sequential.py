@@ -109,6 +109,10 @@ class Sequential(Functional):
                 self._input_tensor = Input(batch_shape=tuple(input_shape))
         self._maybe_build_graph(force=True)
 
+    def _check_input(self, input_shape):
+        if self.built:
+            super()._check_input(input_shape)
+
     def _maybe_build(self, input_shape):
         if not self.built:
             self.build((None,) + tuple(input_shape)[1:])

@@ -47,7 +47,11 @@ class Variable:
     @property
     def tensor(self) -> torch.Tensor:
         """The underlying torch tensor (torch layout): a Parameter or buffer."""
-        return getattr(self._owner, self._attr)
+        owner, attr = self._owner, self._attr
+        # Registered state first: a custom layer may also hold this Variable
+        # under the same attribute name (``self.kernel = self.add_weight(name="kernel")``).
+        t = owner._parameters.get(attr) if attr in owner._parameters else owner._buffers.get(attr)
+        return t if t is not None else getattr(owner, attr)
 
     # -- the Keras side -------------------------------------------------
     @property

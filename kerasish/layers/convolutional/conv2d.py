@@ -6,8 +6,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from kerasish import initializers, regularizers
+from kerasish.engine.layer import torch_dtype
 from kerasish.layers import args as A
-from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras
+from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras, padded_conv
 
 
 class Conv2D(BaseConv2D):
@@ -65,7 +66,7 @@ class Conv2D(BaseConv2D):
         self.input_channels = int(input_shape[self._channel_axis()])
         self._pad = SpatialPadding(self.padding, self.kernel_size, self.strides, self.dilation_rate, self._spatial(input_shape))
         conv = nn.Conv2d(self.input_channels, self.filters, self.kernel_size, stride=self.strides, padding=self._pad.module_padding,
-                         dilation=self.dilation_rate, groups=self.groups, bias=self.use_bias)
+                         dilation=self.dilation_rate, groups=self.groups, bias=self.use_bias, dtype=torch_dtype(self._dtype))
         self._set_torch_module(conv)
         self._track_weight(conv, "weight", "kernel", to_keras=conv_kernel_to_keras, from_keras=conv_kernel_from_keras,
                            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
@@ -74,8 +75,8 @@ class Conv2D(BaseConv2D):
         self.built = True
 
     def native_call(self, inputs, training=False):
-        x = self._pad.apply(self._to_nchw(inputs))
-        return self._from_nchw(self._finish(self._torch_module(x)))
+        y = padded_conv(self._torch_module, self._pad, self._to_nchw(inputs))
+        return self._from_nchw(self._finish(y))
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape, self.filters)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from kerasish import activations, initializers, regularizers
-from kerasish.engine.layer import Layer
+from kerasish.engine.layer import Layer, torch_dtype
 from kerasish.layers.args import positive_int
 from kerasish.layers.core.activation import apply_activation, get_activation
 
@@ -41,7 +41,7 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, **kwargs):
+                 bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = positive_int(units, "units", "Dense")
         self.activation = get_activation(activation, "Dense")
@@ -65,7 +65,7 @@ class Dense(Layer):
 
     def build(self, input_shape):
         self.input_dim = int(input_shape[-1])
-        linear = self._set_torch_module(nn.Linear(self.input_dim, self.units, bias=self.use_bias))
+        linear = self._set_torch_module(nn.Linear(self.input_dim, self.units, bias=self.use_bias, dtype=torch_dtype(self._dtype)))
         self._track_weight(linear, "weight", "kernel", to_keras=_t, from_keras=_t, initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
         if self.use_bias:
             self._track_weight(linear, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
@@ -83,8 +83,11 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
+        base = super().get_config()
+        if self.activity_regularizer is not None:  # Keras writes this key only when one is set
+            base["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return {
-            **super().get_config(),
+            **base,
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
@@ -92,7 +95,7 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
             "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer) if self.activity_regularizer else None,
             "kernel_constraint": None,
             "bias_constraint": None,
+            "quantization_config": None,
         }
