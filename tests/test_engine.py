@@ -392,3 +392,27 @@ def test_configs_interchange_with_keras(keras):
     np.testing.assert_allclose(to_numpy(os_(digits)), keras.ops.convert_to_numpy(ks(digits)), atol=1e-6)
     ks2 = keras.Sequential.from_config(json.loads(json.dumps(os_.get_config())))
     assert ks2.count_params() == os_.count_params() == 13_602
+
+
+def test_regularization_losses_collected_by_model(keras):
+    def make(L, M, I, R):
+        x = I((6, 6, 2))
+        y = L.Conv2D(3, 3, kernel_regularizer=R.l2(0.01), bias_regularizer=R.l1(0.1), name="c")(x)
+        y = L.Flatten(name="f")(y)
+        return M(x, L.Dense(2, kernel_regularizer=R.L1L2(l1=0.01, l2=0.02), name="d")(y))
+
+    km = make(keras.layers, keras.Model, keras.Input, keras.regularizers)
+    om = make(kerasish.layers, kerasish.Model, kerasish.Input, kerasish.regularizers)
+    weights = [w + 0.1 for w in km.get_weights()]
+    km.set_weights(weights)
+    om.set_weights(weights)
+    ours = sum(float(l) for l in om.losses)
+    theirs = sum(float(keras.ops.convert_to_numpy(l)) for l in km.losses)
+    assert len(om.losses) == len(km.losses) == 3
+    assert ours == pytest.approx(theirs, rel=1e-5)
+
+
+def test_backend_helpers():
+    assert kerasish.backend.image_data_format() == "channels_last"
+    kerasish.backend.clear_session()
+    assert Dense(2).name == "dense"
