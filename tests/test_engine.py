@@ -416,3 +416,26 @@ def test_backend_helpers():
     assert kerasish.backend.image_data_format() == "channels_last"
     kerasish.backend.clear_session()
     assert Dense(2).name == "dense"
+
+
+def test_arithmetic_on_symbolic_tensors():
+    x = Input((3,))
+    y = Dense(3)(x)
+    z = -(1 - ((y + x) * 2 - 1) / 4) + y**2
+    m = Model(x, z)
+    d = np.random.rand(2, 3).astype("float32")
+    Y = to_numpy(m.layers[1](d))
+    np.testing.assert_allclose(to_numpy(m(d)), -(1 - ((Y + d) * 2 - 1) / 4) + Y**2, rtol=1e-6)
+    clone = Model.from_config(json.loads(json.dumps(m.get_config())))
+    clone.set_weights(m.get_weights())
+    np.testing.assert_allclose(to_numpy(clone(d)), to_numpy(m(d)), rtol=1e-6)
+    with pytest.raises(TypeError, match="Lambda"):
+        y / x
+
+
+def test_layer_call_on_lists_of_arrays():
+    from kerasish.layers import Add
+
+    out = Add()([np.ones((2, 2)), np.full((2, 2), 2.0)])
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float32
+    np.testing.assert_array_equal(to_numpy(out), np.full((2, 2), 3.0))

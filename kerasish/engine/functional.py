@@ -220,9 +220,10 @@ class Functional(Model):
         for key in list(self._modules):
             del self._modules[key]
         for layer in self._layers:
-            if layer._torch_module is not None or not type(layer)._native_layout:
-                if type(layer).__name__ == "InputLayer":
-                    continue
+            if type(layer).__name__ == "InputLayer":
+                continue
+            holds_state = next(layer.parameters(), None) is not None or next(layer.buffers(), None) is not None
+            if layer._torch_module is not None or not type(layer)._native_layout or holds_state:
                 self._modules[layer.name.replace(".", "_")] = layer.torch_module
 
     # ------------------------------------------------------------------

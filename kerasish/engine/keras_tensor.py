@@ -50,22 +50,55 @@ class KerasTensor:
     def __iter__(self):
         raise TypeError("A symbolic KerasTensor is not iterable.")
 
-    # Keras lets users write ``x + y`` on symbolic tensors; we map the common
-    # operators onto the merging layers so the graph stays made of layers.
-    def __add__(self, other):
-        from kerasish.layers.merging import Add
+    # Keras lets users write ``x + y`` or ``x * 2`` on symbolic tensors. Two
+    # tensors make a merging layer; a tensor and a number make a TensorOp.
+    def _binary(self, other, merge_name, op_name, reverse=False):
+        if isinstance(other, KerasTensor):
+            import kerasish.layers.merging as merging
 
-        return Add()([self, other])
+            pair = [other, self] if reverse else [self, other]
+            return getattr(merging, merge_name)()(pair)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            from kerasish.layers.core.tensor_op import TensorOp
+
+            return TensorOp(op_name, other, reverse=reverse)(self)
+        return NotImplemented
+
+    def __add__(self, other):
+        return self._binary(other, "Add", "add")
+
+    def __radd__(self, other):
+        return self._binary(other, "Add", "add", reverse=True)
 
     def __sub__(self, other):
-        from kerasish.layers.merging import Subtract
+        return self._binary(other, "Subtract", "subtract")
 
-        return Subtract()([self, other])
+    def __rsub__(self, other):
+        return self._binary(other, "Subtract", "subtract", reverse=True)
 
     def __mul__(self, other):
-        from kerasish.layers.merging import Multiply
+        return self._binary(other, "Multiply", "multiply")
 
-        return Multiply()([self, other])
+    def __rmul__(self, other):
+        return self._binary(other, "Multiply", "multiply", reverse=True)
+
+    def __truediv__(self, other):
+        if isinstance(other, KerasTensor):
+            raise TypeError("Dividing two symbolic tensors is not supported; use a Lambda layer: Lambda(lambda t: t[0] / t[1])([x, y]).")
+        return self._binary(other, None, "true_divide")
+
+    def __rtruediv__(self, other):
+        return self._binary(other, None, "true_divide", reverse=True)
+
+    def __pow__(self, other):
+        if isinstance(other, KerasTensor):
+            raise TypeError("Raising a symbolic tensor to a symbolic power is not supported; use a Lambda layer.")
+        return self._binary(other, None, "power")
+
+    def __neg__(self):
+        from kerasish.layers.core.tensor_op import TensorOp
+
+        return TensorOp("negative")(self)
 
 
 def is_keras_tensor(x) -> bool:

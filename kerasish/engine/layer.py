@@ -415,7 +415,7 @@ class Layer(nn.Module):
             t = _to_tensor(x, dtype)  # Keras casts floating inputs to the compute dtype
             return t.to(device) if device is not None and t.device != device else t
 
-        inputs = layout.map_structure(convert, inputs if isinstance(inputs, (torch.Tensor, list, tuple, dict)) else convert(inputs))
+        inputs = _convert_leaves(convert, inputs)
         in_shapes = _shapes_of(inputs)
         self._check_input(in_shapes)
         if not self.built:
@@ -515,6 +515,15 @@ class Layer(nn.Module):
 
 class _LayerList(nn.ModuleList):
     """A list of layers assigned as an attribute (Keras tracks these)."""
+
+
+def _convert_leaves(fn, struct):
+    """Apply ``fn`` to every leaf (array, tensor, number) of nested lists/tuples/dicts."""
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_convert_leaves(fn, s) for s in struct)
+    if isinstance(struct, dict):
+        return {k: _convert_leaves(fn, v) for k, v in struct.items()}
+    return fn(struct)
 
 
 def _shapes_of(struct):

@@ -27,17 +27,25 @@ class SpatialPadding:
 
     When the padding can be worked out at build time and is symmetric, the
     torch module does it itself (``padding=(ph, pw)``) and nothing runs per
-    call. Otherwise (stride > 1 'same' with the odd pixel at the bottom/right,
-    or unknown spatial sizes) ``apply`` pads explicitly before the op.
+    call: ``exact_in_module(x)`` is True. Otherwise (stride > 1 'same' with
+    the odd pixel at the bottom/right, or unknown spatial sizes) the op runs
+    with no padding on ``apply_full(x)``.
+
+    With strides > 1 the 'same' padding depends on the input size, and a
+    layer built for one size may be called on another (as in Keras): the
+    build-time padding is used only for inputs of the build-time size.
     """
 
     def __init__(self, padding, kernel, strides, dilation, spatial_shape, pad_value=0.0):
         self.padding = padding
         self.kernel, self.strides, self.dilation = kernel, strides, dilation
         self.pad_value = pad_value
+        self.spatial = tuple(spatial_shape)
         self.module_padding = (0, 0)
         self.static = None  # (left, right, top, bottom) for F.pad, or None
         self.dynamic = False
+        # True when the padding was worked out for the build-time size only.
+        self.size_dependent = False
         if padding != "same":
             return
         if any(s is None for s in spatial_shape):
@@ -47,6 +55,7 @@ class SpatialPadding:
             else:
                 self.dynamic = True
             return
+        self.size_dependent = any(st > 1 for st in strides)
         pads = [A.same_padding(s, k, st, d) for s, k, st, d in zip(spatial_shape, kernel, strides, dilation)]
         self._set(pads)
 
@@ -57,15 +66,34 @@ class SpatialPadding:
         else:
             self.static = (l, r, t, b)
 
-    def apply(self, x: torch.Tensor) -> torch.Tensor:
-        """Pad an NCHW tensor where the module's own padding cannot."""
-        if self.static is not None:
-            return F.pad(x, self.static, value=self.pad_value)
-        if self.dynamic:
-            (t, b), (l, r) = [A.same_padding(s, k, st, d) for s, k, st, d in zip(x.shape[2:], self.kernel, self.strides, self.dilation)]
-            if t or b or l or r:
-                return F.pad(x, (l, r, t, b), value=self.pad_value)
-        return x
+    def _other_size(self, x) -> bool:
+        return self.size_dependent and tuple(x.shape[2:]) != self.spatial
+
+    def exact_in_module(self, x: torch.Tensor) -> bool:
+        """Whether the module alone (its own symmetric padding) is right for NCHW ``x``."""
+        return self.static is None and not self.dynamic and not self._other_size(x)
+
+    def full_pads(self, spatial) -> tuple:
+        """The whole (left, right, top, bottom) padding for an NCHW input of this spatial size."""
+        if self.padding != "same":
+            return (0, 0, 0, 0)
+        (t, b), (l, r) = [A.same_padding(s, k, st, d) for s, k, st, d in zip(spatial, self.kernel, self.strides, self.dilation)]
+        return (l, r, t, b)
+
+    def apply_full(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad an NCHW tensor completely, for an op run with no padding of its own."""
+        if self.static is not None and not self._other_size(x):
+            pads = self.static
+        else:
+            pads = self.full_pads(x.shape[2:])
+        return F.pad(x, pads, value=self.pad_value) if any(pads) else x
+
+
+def padded_conv(conv, pad: SpatialPadding, x: torch.Tensor) -> torch.Tensor:
+    """Run ``nn.Conv2d`` ``conv`` on NCHW ``x`` with ``pad``'s 'same'/'valid' padding."""
+    if pad.exact_in_module(x):
+        return conv(x)
+    return F.conv2d(pad.apply_full(x), conv.weight, conv.bias, conv.stride, 0, conv.dilation, conv.groups)
 
 
 class BaseConv2D(Layer):

@@ -53,24 +53,24 @@ class BasePooling2D(Layer):
 
     def native_call(self, inputs, training=False):
         x = layout.to_keras(inputs) if self.data_format == "channels_first" else inputs
-        pad = self._pad
-        if self._mode == "avg" and (pad.static is not None or pad.dynamic):
-            y = self._avg_same_asymmetric(x)
+        if self._pad.exact_in_module(x):
+            y = self._torch_module(x)
+        elif self._mode == "max":
+            y = F.max_pool2d(self._pad.apply_full(x), self.pool_size, self.strides)
         else:
-            y = self._torch_module(pad.apply(x))
+            y = self._avg_excluding_padding(x)
         return layout.to_internal(y) if self.data_format == "channels_first" else y
 
-    def _avg_same_asymmetric(self, x):
+    def _avg_excluding_padding(self, x):
         # Keras averages over the real pixels only. With uneven padding torch's
-        # count_include_pad=False cannot express that, so divide the padded
+        # count_include_pad=False cannot express that, so divide the zero-padded
         # window sums by the number of real pixels in each window.
-        padded = self._pad.apply(x)
-        sums = F.avg_pool2d(padded, self.pool_size, self.strides)
+        sums = F.avg_pool2d(self._pad.apply_full(x), self.pool_size, self.strides)
         key = (tuple(x.shape[2:]), x.device, x.dtype)
         divisor = self._divisor_cache.get(key)
         if divisor is None:
             ones = torch.ones((1, 1) + tuple(x.shape[2:]), device=x.device, dtype=x.dtype)
-            divisor = F.avg_pool2d(self._pad.apply(ones), self.pool_size, self.strides)
+            divisor = F.avg_pool2d(self._pad.apply_full(ones), self.pool_size, self.strides)
             if not torch.compiler.is_compiling():
                 self._divisor_cache[key] = divisor
         return sums / divisor

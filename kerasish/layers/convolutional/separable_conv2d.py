@@ -1,0 +1,103 @@
+"""SeparableConv2D: a depthwise convolution followed by a 1x1 pointwise one,
+on ``nn.Sequential(depthwise=nn.Conv2d(groups=in), pointwise=nn.Conv2d(1x1))``."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from torch import nn
+
+from kerasish import initializers, regularizers
+from kerasish.layers import args as A
+from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras, padded_conv
+from kerasish.layers.convolutional.depthwise_conv2d import DepthwiseKernelLayout, make_depthwise_conv
+
+
+class SeparableConv2D(BaseConv2D):
+    """Depthwise separable 2-D convolution: each input channel is convolved on
+    its own (``depth_multiplier`` kernels each), then a 1x1 convolution mixes
+    the channels into ``filters`` outputs.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or (kh, kw) of the depthwise step.
+        strides: int or (sh, sw), default 1.
+        padding: ``"valid"`` or ``"same"`` (TensorFlow's rule, as Conv2D).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        dilation_rate: int or pair, default 1 (not with strides > 1).
+        depth_multiplier: depthwise outputs per input channel (default 1).
+        activation, use_bias, depthwise_initializer / pointwise_initializer
+        (``glorot_uniform``), bias_initializer (``zeros``),
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
+        activity_regularizer: as in Keras.
+
+    Input shape: ``(batch, height, width, channels)``.
+    Output shape: ``(batch, new_height, new_width, filters)``.
+    The native module is ``nn.Sequential`` of ``depthwise``
+    (``nn.Conv2d(in, in * depth_multiplier, groups=in, bias=False)``) and
+    ``pointwise`` (``nn.Conv2d(in * depth_multiplier, filters, 1)``). Keras
+    weights: ``depthwise_kernel`` ``(kh, kw, in, depth_multiplier)``,
+    ``pointwise_kernel`` ``(1, 1, in * depth_multiplier, filters)``, ``bias``.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish.layers import SeparableConv2D
+        >>> SeparableConv2D(16, 3, padding="same")(np.zeros((1, 8, 8, 4))).shape
+        torch.Size([1, 8, 8, 16])
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1), depth_multiplier=1,
+                 activation=None, use_bias=True, depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias, bias_initializer,
+                         bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
+        self.filters = A.positive_int(filters, "filters", "SeparableConv2D")
+        self.depth_multiplier = A.positive_int(depth_multiplier, "depth_multiplier", "SeparableConv2D")
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.depthwise_constraint = depthwise_constraint
+        self.pointwise_constraint = pointwise_constraint
+
+    def build(self, input_shape):
+        self.input_channels = int(input_shape[self._channel_axis()])
+        mult = self.depth_multiplier
+        self._pad = SpatialPadding(self.padding, self.kernel_size, self.strides, self.dilation_rate, self._spatial(input_shape))
+        depthwise = make_depthwise_conv(self, self.input_channels, mult, bias=False)
+        pointwise = nn.Conv2d(self.input_channels * mult, self.filters, 1, bias=self.use_bias)
+        self._set_torch_module(nn.Sequential(OrderedDict(depthwise=depthwise, pointwise=pointwise)))
+        kl = DepthwiseKernelLayout(self.input_channels, mult)
+        self._track_weight(depthwise, "weight", "depthwise_kernel", to_keras=kl.to_keras, from_keras=kl.from_keras,
+                           initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer)
+        self._track_weight(pointwise, "weight", "pointwise_kernel", to_keras=conv_kernel_to_keras, from_keras=conv_kernel_from_keras,
+                           initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer)
+        if self.use_bias:
+            self._track_weight(pointwise, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
+        self.built = True
+
+    def native_call(self, inputs, training=False):
+        seq = self._torch_module
+        y = seq.pointwise(padded_conv(seq.depthwise, self._pad, self._to_nchw(inputs)))
+        return self._from_nchw(self._finish(y))
+
+    def compute_output_shape(self, input_shape):
+        return self._output_shape(input_shape, self.filters)
+
+    def get_config(self):
+        return {
+            **self._base_config(),
+            "depth_multiplier": self.depth_multiplier,
+            "filters": self.filters,
+            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer) if self.depthwise_regularizer else None,
+            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer) if self.pointwise_regularizer else None,
+            "depthwise_constraint": None,
+            "pointwise_constraint": None,
+            **self._bias_config(),
+        }
+
+
+SeparableConvolution2D = SeparableConv2D
