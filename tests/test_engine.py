@@ -439,3 +439,17 @@ def test_layer_call_on_lists_of_arrays():
     out = Add()([np.ones((2, 2)), np.full((2, 2), 2.0)])
     assert isinstance(out, torch.Tensor) and out.dtype == torch.float32
     np.testing.assert_array_equal(to_numpy(out), np.full((2, 2), 3.0))
+
+
+def test_lambda_in_model_config_needs_safe_mode_off():
+    from kerasish.layers import Lambda
+
+    x = Input((3,))
+    m = Model(x, Lambda(lambda t: t * 3.0)(Dense(2)(x)))
+    cfg = json.loads(json.dumps(m.get_config()))
+    with pytest.raises(ValueError, match="safe_mode"):
+        Model.from_config(cfg)
+    clone = Model.from_config(cfg, safe_mode=False)
+    clone.set_weights(m.get_weights())
+    d = np.random.rand(2, 3)
+    torch.testing.assert_close(clone(d), m(d))

@@ -300,7 +300,7 @@ class Layer(nn.Module):
         """Regularisation losses of this layer's weights plus its activity losses."""
         out = []
         for v in self.weights:
-            if v.regularizer is not None and (v.trainable or True):
+            if v.regularizer is not None:
                 out.append(v.regularizer(v.value))
         out.extend(self._activity_losses)
         for sub in self._sublayers():
@@ -484,6 +484,10 @@ class Layer(nn.Module):
         }
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            from kerasish import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

@@ -189,12 +189,18 @@ class Model(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from .functional import Functional, functional_from_config
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Rebuild a model from ``get_config()`` data (ours or Keras 3's).
 
-        if "layers" in config and "input_layers" in config and (cls is Model or issubclass(cls, Functional)):
-            return functional_from_config(cls if cls is not Model else Functional, config, custom_objects)
-        return cls(**config)
+        ``safe_mode=False`` lets Lambda layers' stored code run; by default it
+        is refused (see :func:`kerasish.engine.serialization.in_safe_mode`)."""
+        from .functional import Functional, functional_from_config
+        from .serialization import safe_mode_scope
+
+        with safe_mode_scope(safe_mode):
+            if "layers" in config and "input_layers" in config and (cls is Model or issubclass(cls, Functional)):
+                return functional_from_config(cls if cls is not Model else Functional, config, custom_objects)
+            return cls(**config)
 
     def __repr__(self):
         return nn.Module.__repr__(self)

@@ -175,7 +175,14 @@ class Sequential(Functional):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        from .serialization import safe_mode_scope
+
+        with safe_mode_scope(safe_mode):
+            return cls._from_config(config, custom_objects)
+
+    @classmethod
+    def _from_config(cls, config, custom_objects=None):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for data in config["layers"]:
             if data.get("class_name") == "InputLayer":

@@ -5,7 +5,42 @@ passed in ``custom_objects``."""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import threading
+
 from .layer import BUILTIN_OBJECTS
+
+_state = threading.local()
+_unsafe_everywhere = False
+
+
+def in_safe_mode() -> bool:
+    """Whether deserialising may run code from a config (Lambda bytecode): no,
+    unless a ``safe_mode=False`` scope or :func:`enable_unsafe_deserialization` says so."""
+    scoped = getattr(_state, "safe_mode", None)
+    if scoped is not None:
+        return scoped
+    return not _unsafe_everywhere
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode: bool | None):
+    """Within this block, loading follows ``safe_mode`` (None keeps the ambient one)."""
+    previous = getattr(_state, "safe_mode", None)
+    if safe_mode is not None:
+        _state.safe_mode = bool(safe_mode)
+    try:
+        yield
+    finally:
+        _state.safe_mode = previous
+
+
+def enable_unsafe_deserialization() -> None:
+    """Let configs with Python code (Lambda layers) load everywhere, as Keras's
+    ``keras.config.enable_unsafe_deserialization()``. Only for files you trust."""
+    global _unsafe_everywhere
+    _unsafe_everywhere = True
 
 # Classes users registered with kerasish.saving.register_keras_serializable.
 CUSTOM_OBJECTS: dict[str, type] = {}
@@ -79,6 +114,8 @@ def deserialize_layer(data, custom_objects=None):
     from .model import Model
 
     if isinstance(cls, type) and issubclass(cls, Model):
+        layer = cls.from_config(config, custom_objects=custom_objects)
+    elif custom_objects and "custom_objects" in inspect.signature(cls.from_config).parameters:
         layer = cls.from_config(config, custom_objects=custom_objects)
     else:
         layer = cls.from_config(config)

@@ -8,12 +8,30 @@ from kerasish.engine.layer import Layer
 from kerasish.layers.core.input_layer import Input, InputLayer
 from kerasish.layers.core.activation import Activation
 from kerasish.layers.core.dense import Dense
+from kerasish.layers.core.tensor_op import TensorOp
 from kerasish.layers.convolutional.conv2d import Conv2D, Convolution2D
 from kerasish.layers.pooling.base_pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from kerasish.layers.reshaping.flatten import Flatten
 
 # --- convolutional & pooling family ---
+from kerasish.layers.convolutional.separable_conv2d import SeparableConv2D, SeparableConvolution2D
+from kerasish.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
+from kerasish.layers.convolutional.conv2d_transpose import Conv2DTranspose, Convolution2DTranspose
+from kerasish.layers.pooling.global_pooling import GlobalAveragePooling2D, GlobalAvgPool2D, GlobalMaxPool2D, GlobalMaxPooling2D
 
 # --- normalization, regularization, activation layers, merging ---
+from kerasish.layers.normalization import BatchNormalization, LayerNormalization
+from kerasish.layers.regularization import Dropout, SpatialDropout2D
+from kerasish.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerasish.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from kerasish.layers.merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # --- reshaping, core extras, preprocessing ---
+from kerasish.layers.reshaping.reshape import Reshape
+from kerasish.layers.reshaping.permute import Permute
+from kerasish.layers.reshaping.zero_padding2d import ZeroPadding2D
+from kerasish.layers.reshaping.cropping2d import Cropping2D
+from kerasish.layers.reshaping.up_sampling2d import UpSampling2D
+from kerasish.layers.core.identity import Identity
+from kerasish.layers.core.lambda_layer import Lambda
+from kerasish.layers.preprocessing.rescaling import Rescaling

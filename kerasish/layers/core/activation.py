@@ -5,14 +5,24 @@ from __future__ import annotations
 import torch
 
 from kerasish import activations
+from kerasish.engine import layout
 from kerasish.engine.layer import Layer
 
 
 def apply_activation(fn, x: torch.Tensor) -> torch.Tensor:
-    """Apply ``fn`` to an internal-layout tensor, mapping Keras's last axis
-    (channels) onto internal axis 1 for images where ``fn`` has an axis."""
-    if getattr(fn, "axis_dependent", False) and x.dim() == 4:
-        return fn(x, axis=1)
+    """Apply ``fn`` to an internal-layout tensor.
+
+    For images (rank 4, held as NCHW) a built-in activation with an axis gets
+    internal axis 1 (Keras's channels axis); an element-wise built-in runs as
+    it is. A user callable (no ``axis_dependent`` flag) may depend on axes the
+    way Keras users write them, so it sees the tensor in Keras layout (views).
+    """
+    if x.dim() == 4:
+        flag = getattr(fn, "axis_dependent", None)
+        if flag is None:
+            return layout.to_internal(fn(layout.to_keras(x)))
+        if flag:
+            return fn(x, axis=1)
     return fn(x)
 
 
