@@ -67,7 +67,11 @@ def _normalize_struct(struct):
 
 def build_map(flat_inputs, flat_outputs):
     """Topologically sort the nodes between inputs and outputs (depth-first
-    from the outputs), as Keras does; returns (nodes, layers in Keras order)."""
+    from the outputs), as Keras does.
+
+    Returns (nodes in run order, layers in Keras's order, {depth: [nodes]}),
+    depth being the number of layer calls between a node and the outputs.
+    """
     finished, in_progress = set(), set()
     ordered: list[Node] = []
     first_seen: dict[Layer, int] = {}
@@ -117,13 +121,16 @@ def build_map(flat_inputs, flat_outputs):
             layer_depth[layer] = 0
             first_seen[layer] = -1
             ordered.insert(0, layer._inbound_nodes[t._keras_history.node_index])
+    nodes_by_depth = defaultdict(list)
+    for node, d in node_depth.items():
+        nodes_by_depth[d].append(node)
     by_depth = defaultdict(list)
     for layer, d in layer_depth.items():
         by_depth[d].append(layer)
     layers = []
     for d in sorted(by_depth, reverse=True):
         layers.extend(sorted(by_depth[d], key=lambda l: first_seen[l]))
-    return ordered, layers
+    return ordered, layers, dict(nodes_by_depth)
 
 
 class Functional(Model):
@@ -158,7 +165,7 @@ class Functional(Model):
         for t in flat_in:
             if t._keras_history is None or not t._keras_history.layer._inbound_nodes[t._keras_history.node_index].is_input:
                 raise ValueError(f"Model '{self.name}': input {t} does not come from `Input()`; model inputs must.")
-        nodes, layers = build_map(flat_in, flat_out)
+        nodes, layers, nodes_by_depth = build_map(flat_in, flat_out)
         names = [l.name for l in layers]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -166,6 +173,7 @@ class Functional(Model):
         self._input_struct, self._output_struct = inputs, outputs
         self._inputs_flat, self._outputs_flat = flat_in, flat_out
         self._graph_nodes = nodes
+        self._nodes_by_depth = nodes_by_depth
         self._node_set = set(nodes)
         self._layers = layers
         self._compile_steps()

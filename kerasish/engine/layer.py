@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from . import layout
-from .keras_tensor import KerasTensor, any_symbolic, flatten, pack_like
+from .keras_tensor import KerasTensor, any_symbolic, flatten
 from .naming import auto_name
 from .node import Node
 from .variable import Variable
@@ -560,19 +560,27 @@ def _make_keras_tensors(shapes, dtype):
 _PROBE_SIZES = (83, 89)
 
 
-def _infer_output_shape_by_tracing(layer: Layer, input_shape):
+def _infer_output_shape_by_tracing(layer: Layer, input_shape, on_meta: bool = True, probes=_PROBE_SIZES):
+    """Output shape(s) found by running ``layer.call`` on placeholder tensors.
+
+    On meta tensors (no memory, no compute) by default; ``on_meta=False`` runs
+    on small zero CPU tensors, for functions the meta device cannot trace.
+    Each unknown size is tried at two values; output sizes that follow are unknown.
+    """
+
     def fill(shapes, probe):
         if _is_shape_tuple(shapes):
-            return torch.empty(tuple(probe if d is None else d for d in shapes), device="meta")
+            size = tuple(probe if d is None else d for d in shapes)
+            return torch.empty(size, device="meta") if on_meta else torch.zeros(size)
         if isinstance(shapes, dict):
             return {k: fill(v, probe) for k, v in shapes.items()}
         return [fill(s, probe) for s in shapes]
 
     results = []
-    for probe in _PROBE_SIZES:
+    for probe in probes:
         x = fill(input_shape, probe)
         with torch.no_grad():
-            y = _call_on_meta(layer, x)
+            y = _call_on_meta(layer, x) if on_meta else layer.call(x, **({"training": False} if layer._call_has_training else {}))
         results.append(_shapes_of(y))
 
     def merge(a, b):

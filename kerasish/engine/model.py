@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .layer import Layer, _to_tensor
-from .keras_tensor import KerasTensor
+
 
 
 class Model(Layer):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import torch
 
 from .functional import Functional
 from .keras_tensor import KerasTensor
 from .layer import Layer, _shapes_of
-from .model import Model
 from .serialization import deserialize_layer, serialize_layer
 
 

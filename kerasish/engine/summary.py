@@ -148,27 +148,6 @@ def _format_layer_shape(layer) -> str:
 # ----------------------------------------------------------------------
 # Graph facts Keras reads off its Functional model
 # ----------------------------------------------------------------------
-def _nodes_by_depth(model) -> dict:
-    """{depth: [nodes]} for a functional model, depth counted from the outputs
-    (Keras's ``_nodes_by_depth``)."""
-    ordered = list(model._graph_nodes)
-    in_graph = set(ordered)
-    node_depth: dict = {}
-    layer_depth: dict = {}
-    for node in reversed(ordered):
-        depth = node_depth.setdefault(node, 0)
-        depth = max(depth, layer_depth.get(node.layer, 0))
-        layer_depth[node.layer] = depth
-        node_depth[node] = depth
-        for parent in node.parent_nodes:
-            if parent in in_graph:
-                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
-    by_depth: dict = {}
-    for node, depth in node_depth.items():
-        by_depth.setdefault(depth, []).append(node)
-    return by_depth
-
-
 def _is_sequential_like(model, layers, nodes_by_depth) -> bool:
     """Keras's rule: one node per depth, each with one input tensor, and no
     layer called twice inside the model."""
@@ -246,7 +225,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         layers = model.layers
     else:
         layers = model.layers
-        nodes_by_depth = _nodes_by_depth(model)
+        nodes_by_depth = model._nodes_by_depth
         sequential_like = _is_sequential_like(model, layers, nodes_by_depth)
         relevant_nodes = {id(n) for v in nodes_by_depth.values() for n in v}
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from kerasish.engine import layout
-from kerasish.engine.layer import Layer, _infer_output_shape_by_tracing, _is_shape_tuple, _shapes_of
+from kerasish.engine.layer import Layer, _infer_output_shape_by_tracing, _is_shape_tuple
 from kerasish.layers.preprocessing.rescaling import deserialize_value, serialize_value
 
 _LAMBDA_CLASS = "__lambda__"
@@ -168,33 +168,6 @@ def _add_batch(shape, batch):
     return [_add_batch(s, batch) for s in shape]
 
 
-# Unknown sizes for the fallback trace on real (CPU) tensors.
-_REAL_PROBE_SIZES = (7, 11)
-
-
-def _trace_on_real_tensors(layer, input_shape):
-    def fill(shapes, probe):
-        if _is_shape_tuple(shapes):
-            return torch.zeros(tuple(probe if d is None else d for d in shapes))
-        if isinstance(shapes, dict):
-            return {k: fill(v, probe) for k, v in shapes.items()}
-        return [fill(s, probe) for s in shapes]
-
-    results = []
-    for probe in _REAL_PROBE_SIZES:
-        with torch.no_grad():
-            results.append(_shapes_of(layer.call(fill(input_shape, probe), training=False)))
-
-    def merge(a, b):
-        if _is_shape_tuple(a):
-            return tuple(da if da == db else None for da, db in zip(a, b))
-        if isinstance(a, dict):
-            return {k: merge(a[k], b[k]) for k in a}
-        return [merge(x, y) for x, y in zip(a, b)]
-
-    return merge(*results)
-
-
 class Lambda(Layer):
     """Wraps a function of tensors as a layer.
 
@@ -268,7 +241,7 @@ class Lambda(Layer):
                 return _infer_output_shape_by_tracing(self, input_shape)
             except Exception as meta_error:  # e.g. the function holds real tensors or leaves torch
                 try:
-                    return _trace_on_real_tensors(self, input_shape)
+                    return _infer_output_shape_by_tracing(self, input_shape, on_meta=False, probes=(7, 11))
                 except Exception:
                     raise NotImplementedError(
                         f"Layer '{self.name}' (Lambda): could not infer the output shape of the Lambda's function for input "

@@ -80,7 +80,6 @@ class Concatenate(Merge):
 def _batch_dot(x, y, a0, a1):
     """Keras's batch_dot on Keras-layout tensors, contracting x's axis ``a0``
     with y's axis ``a1`` (both > 0), batch axis shared."""
-    xr, yr = x.dim(), y.dim()
     x = x.movedim(a0, -1)  # (B, *xm, K)
     y = y.movedim(a1, 1)  # (B, K, *ym)
     xm, ym = x.shape[1:-1], y.shape[2:]
