@@ -46,6 +46,30 @@ def assert_layer_parity(kl, kr, x, atol=1e-5, training=False, rtol=1e-5):
     return got, expected
 
 
+def _plain(v):
+    if isinstance(v, (list, tuple)):
+        return [_plain(a) for a in v]
+    if isinstance(v, dict):
+        return {k: _plain(a) for k, a in v.items()}
+    return v
+
+
+def assert_config_like_keras(ours, theirs, extra=()):
+    """Our config has Keras's keys (plus ``extra``) and the same values.
+
+    Takes configs or layers. ``dtype`` (a policy object in Keras) and ``name``
+    (auto-name counters run separately in the two libraries) are left out.
+    """
+    ours = dict(ours.get_config() if hasattr(ours, "get_config") else ours)
+    theirs = dict(theirs.get_config() if hasattr(theirs, "get_config") else theirs)
+    for key in ("dtype", "name"):
+        ours.pop(key, None)
+        theirs.pop(key, None)
+    assert set(ours) - set(extra) == set(theirs), (sorted(ours), sorted(theirs))
+    for k, v in theirs.items():
+        assert _plain(ours[k]) == _plain(v), (k, ours[k], v)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -453,3 +453,26 @@ def test_lambda_in_model_config_needs_safe_mode_off():
     clone.set_weights(m.get_weights())
     d = np.random.rand(2, 3)
     torch.testing.assert_close(clone(d), m(d))
+
+
+def test_layer_state_dict_has_no_duplicate_keys():
+    from kerasish.layers import BatchNormalization
+
+    conv = Conv2D(2, 3)
+    conv(np.zeros((1, 5, 5, 1)))
+    assert list(conv.state_dict()) == ["module.weight", "module.bias"]
+    bn = BatchNormalization()
+    bn(np.zeros((2, 3)))
+    assert sorted(bn.state_dict()) == sorted(f"module.{k}" for k in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"))
+
+
+def test_device_cache_follows_moves():
+    kerasish.clear_session()
+    m = small_cnn()
+    x = np.random.rand(2, 12, 12, 3)
+    y = m(x)
+    assert m._device() == torch.device("cpu")
+    m.to(torch.float64)
+    assert m.conv2d.weight.dtype == torch.float64
+    m.to(torch.float32)
+    torch.testing.assert_close(m(x), y)

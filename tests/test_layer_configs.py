@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-import kerasish
 from kerasish import layers as L
 from kerasish.engine.layer import Layer
 

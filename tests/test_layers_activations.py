@@ -9,17 +9,7 @@ import torch
 import kerasish
 from kerasish.layers import ELU, Input, LeakyReLU, PReLU, ReLU, Softmax
 
-from conftest import assert_layer_parity, to_numpy
-
-
-def assert_config_like_keras(ours, theirs):
-    ours, theirs = dict(ours), dict(theirs)
-    ours.pop("dtype", None), theirs.pop("dtype", None)
-    assert set(ours) == set(theirs), (sorted(ours), sorted(theirs))
-    for k, v in theirs.items():
-        a = list(ours[k]) if isinstance(ours[k], tuple) else ours[k]
-        b = list(v) if isinstance(v, tuple) else v
-        assert a == b, (k, a, b)
+from conftest import assert_config_like_keras, assert_layer_parity, to_numpy
 
 
 def _x(rng, shape):

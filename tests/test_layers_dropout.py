@@ -8,18 +8,7 @@ import torch
 import kerasish
 from kerasish.layers import Dense, Dropout, Input, SpatialDropout2D
 
-from conftest import to_numpy
-
-
-def assert_config_like_keras(ours, theirs, extra=()):
-    ours, theirs = dict(ours), dict(theirs)
-    if isinstance(theirs.get("dtype"), dict):
-        ours.pop("dtype", None), theirs.pop("dtype", None)
-    assert set(ours) - set(extra) == set(theirs), (sorted(ours), sorted(theirs))
-    for k, v in theirs.items():
-        a = list(ours[k]) if isinstance(ours[k], tuple) else ours[k]
-        b = list(v) if isinstance(v, tuple) else v
-        assert a == b, (k, a, b)
+from conftest import assert_config_like_keras, to_numpy
 
 
 @pytest.mark.parametrize("layer", [lambda: Dropout(0.5), lambda: Dropout(0.3, noise_shape=(None, 1, 4)), lambda: SpatialDropout2D(0.4)])

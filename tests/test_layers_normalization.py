@@ -7,7 +7,7 @@ import torch
 import kerasish
 from kerasish.layers import BatchNormalization, Input, LayerNormalization
 
-from conftest import assert_layer_parity, to_numpy
+from conftest import assert_config_like_keras, assert_layer_parity, to_numpy
 
 
 def _data(rng, shape, scale=3.0, shift=1.5):
@@ -23,16 +23,6 @@ def _bn_weights(rng, c, scale=True, center=True):
     w.append(rng.normal(size=c).astype("float32"))  # moving mean
     w.append(rng.uniform(0.3, 3.0, size=c).astype("float32"))  # moving variance
     return w
-
-
-def assert_config_like_keras(ours, theirs, extra=()):
-    ours, theirs = dict(ours), dict(theirs)
-    ours.pop("dtype", None), theirs.pop("dtype", None)
-    assert set(ours) - set(extra) == set(theirs), (sorted(ours), sorted(theirs))
-    for k, v in theirs.items():
-        a = list(ours[k]) if isinstance(ours[k], tuple) else ours[k]
-        b = list(v) if isinstance(v, tuple) else v
-        assert a == b, (k, a, b)
 
 
 # --------------------------------------------------------------------------

@@ -37,6 +37,9 @@ BUILTIN_OBJECTS: dict[str, type] = {}
 # reads such configs; it accepts the keys while they ask for nothing.
 _KERAS_ONLY_KWARGS = ("quantization_config", "lora_rank", "lora_alpha", "gradient_checkpointing")
 
+# Bumped whenever a kerasish module's tensors may have moved (see Layer._device).
+_device_epoch = [0]
+
 _BASE_KWARGS = {"name", "dtype", "trainable", "input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast", "activity_regularizer"}
 
 
@@ -191,7 +194,12 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------
     def _set_torch_module(self, module: nn.Module, attr: str = "module") -> nn.Module:
         """Register the native module that holds this layer's state."""
-        self._torch_module = module
+        # Images run in channels_last memory inside models; 4-D weights in the
+        # same format spare the conv kernels a reorder on every call.
+        module.to(memory_format=torch.channels_last)
+        # A plain attribute (not a second child entry, which would duplicate the
+        # state_dict keys and send every access through nn.Module.__getattr__).
+        object.__setattr__(self, "_torch_module", module)
         self.add_module(attr, module)
         return module
 
@@ -363,6 +371,8 @@ class Layer(nn.Module):
     # Calling
     # ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if len(args) == 1 and type(args[0]) is torch.Tensor and not kwargs:
+            return self._eager_call(args[0])  # the hot path: one tensor, nothing symbolic
         if not args:
             if "inputs" in kwargs:
                 args = (kwargs.pop("inputs"),)
@@ -399,11 +409,33 @@ class Layer(nn.Module):
         """
 
     def _device(self):
-        for p in self.parameters():
-            return p.device
-        for b in self.buffers():
-            return b.device
-        return None
+        """The device of this layer's state (None if it has none).
+
+        Cached; any move of any kerasish module (``.to()``, ``.cuda()``,
+        ``load_state_dict`` all pass through ``_apply`` / ``load_state_dict``)
+        starts a new epoch and so invalidates every cache.
+        """
+        cached = self.__dict__.get("_device_cache")
+        if cached is not None and cached[0] == _device_epoch[0]:
+            return cached[1]
+        device = None
+        for t in self.parameters():
+            device = t.device
+            break
+        else:
+            for t in self.buffers():
+                device = t.device
+                break
+        self.__dict__["_device_cache"] = (_device_epoch[0], device)
+        return device
+
+    def _apply(self, fn, *args, **kwargs):
+        _device_epoch[0] += 1
+        return super()._apply(fn, *args, **kwargs)
+
+    def load_state_dict(self, *args, **kwargs):
+        _device_epoch[0] += 1
+        return super().load_state_dict(*args, **kwargs)
 
     def _eager_call(self, inputs, *args, **kwargs):
         device = self._device()
