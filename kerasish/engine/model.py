@@ -175,6 +175,51 @@ class Model(Layer):
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
 
+    # ------------------------------------------------------------------
+    # Files
+    # ------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save the whole model: ``.keras`` (Keras 3's format, which Keras 3
+        loads) or ``.h5`` (Keras 2's HDF5 layout)."""
+        from kerasish.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights: ``.weights.h5`` (Keras 3) or ``.h5`` (Keras 2, as in
+        ``model.save_weights('cnn.h5')``)."""
+        from kerasish.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
+        """Load weights from ``.weights.h5``, ``.h5`` (Keras 3 or 2 layout) or ``.keras``.
+
+        Args:
+            skip_mismatch: warn about and skip weights whose shapes do not fit.
+            by_name: (Keras 2 ``.h5`` files) match layers by name, not order.
+
+        A failed load leaves the current weights untouched.
+        """
+        from kerasish.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, **kwargs)
+
+    def export(self, filepath, format="torch", verbose=True, input_signature=None, **kwargs):
+        """Export for deployment: ``format="torch"`` writes a ``torch.export``
+        program, ``format="onnx"`` an ONNX model (needs the onnx packages)."""
+        from kerasish.saving import export as export_lib
+
+        return export_lib.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's config as JSON (Keras's ``model_from_json`` reads it)."""
+        import json
+
+        from .serialization import serialize_layer
+
+        return json.dumps(serialize_layer(self), **kwargs)
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(

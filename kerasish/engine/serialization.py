@@ -56,7 +56,9 @@ def serialize_layer(layer) -> dict:
     """``{"module", "class_name", "config", "registered_name", "build_config"}``."""
     cls_name = type(layer).__name__
     builtin = BUILTIN_OBJECTS.get(cls_name) is type(layer)
-    registered = None if builtin else getattr(type(layer), "_registered_name", f"Custom>{cls_name}")
+    # Only the class's own registration counts: a subclass of a registered
+    # class is a different class and must not load as its parent.
+    registered = None if builtin else type(layer).__dict__.get("_registered_name", cls_name)
     out = {
         "module": _MODEL_MODULES.get(cls_name, "keras.layers") if builtin else type(layer).__module__,
         "class_name": cls_name,

@@ -1,0 +1,135 @@
+"""Keras 3's weights layout in HDF5 (``model.weights.h5`` inside a ``.keras``
+file, and ``*.weights.h5`` files).
+
+Layers are addressed the way Keras addresses them, by position, not by name:
+a model's layers are the group ``layers``, each under its class name in snake
+case, made unique within its container (``conv2d``, ``conv2d_1``, ...), with
+its weights in ``<path>/vars/0``, ``1``... in Keras's order. Nested models
+recurse (``layers/sequential/layers/dense/vars``).
+"""
+
+from __future__ import annotations
+
+import h5py
+
+from kerasish.engine.functional import Functional
+from kerasish.engine.layer import Layer
+from kerasish.engine.naming import to_snake_case
+
+from .weight_assign import assign_weights
+
+
+def _unique(name: str, used: dict) -> str:
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _name_key(name: str) -> str:
+    # Keras visits private attributes last.
+    return f"~{name}" if name.startswith("_") else name
+
+
+def _children(layer):
+    """(relative path, child layer) pairs in the order Keras visits them."""
+    out = []
+    if isinstance(layer, Functional):
+        used: dict = {}
+        for child in layer.layers:
+            out.append((f"layers/{_unique(to_snake_case(type(child).__name__), used)}", child))
+        return out
+    # Custom layers and subclassed models: sublayers held as attributes.
+    for attr in sorted(layer._modules, key=_name_key):
+        child = layer._modules[attr]
+        if isinstance(child, Layer):
+            out.append((attr, child))
+        elif isinstance(child, (list, tuple)) or type(child).__name__ == "_LayerList":
+            used = {}
+            for item in child:
+                if isinstance(item, Layer):
+                    out.append((f"{attr}/{_unique(to_snake_case(type(item).__name__), used)}", item))
+    return out
+
+
+def walk(model):
+    """Yield ``(path, layer)`` for the model and every layer inside, Keras's paths."""
+    seen = set()
+
+    def visit(layer, path):
+        if id(layer) in seen:
+            return
+        seen.add(id(layer))
+        yield path, layer
+        for rel, child in _children(layer):
+            yield from visit(child, f"{path}/{rel}" if path else rel)
+
+    yield from visit(model, "")
+
+
+def write_weights_group(root: h5py.Group, model) -> None:
+    """Write every layer's weights under ``root`` in Keras 3's layout."""
+    for path, layer in walk(model):
+        group = root.require_group(f"{path}/vars" if path else "vars")
+        group.attrs["name"] = layer.name
+        for i, var in enumerate(layer._variables):
+            group.create_dataset(str(i), data=var.numpy())
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and hasattr(optimizer, "save_own_variables"):
+        optimizer.save_own_variables(root.require_group("optimizer/vars"))
+
+
+def read_weights_group(root: h5py.Group, model, filepath, skip_mismatch=False) -> None:
+    """Load every layer's weights from ``root`` (Keras 3's layout), all or nothing."""
+    pairs = []
+    for path, layer in walk(model):
+        if not layer._variables:
+            continue
+        key = f"{path}/vars" if path else "vars"
+        where = f"layer '{layer.name}'"
+        stored = root.get(key)
+        count = 0 if stored is None else len(stored)
+        if count != len(layer._variables):
+            message = (
+                f"Cannot load weights from '{filepath}': {where} ({type(layer).__name__}) expects "
+                f"{len(layer._variables)} variables, but the file has {count} at '{key}'."
+            )
+            if skip_mismatch:
+                import warnings
+
+                warnings.warn(f"Skipping {where} (skip_mismatch=True): {message}", stacklevel=3)
+                continue
+            raise ValueError(message)
+        for i, var in enumerate(layer._variables):
+            pairs.append((var, stored[str(i)][()], f"{where} weight '{var.name}'"))
+    assign_weights(pairs, filepath, skip_mismatch=skip_mismatch)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and hasattr(optimizer, "load_own_variables") and "optimizer" in root:
+        optimizer.load_own_variables(root["optimizer/vars"])
+
+
+def _open(filepath, mode):
+    try:
+        return h5py.File(filepath, mode)
+    except OSError as e:
+        raise OSError(f"Cannot open '{filepath}' as an HDF5 file: {e}") from e
+
+
+def is_keras3_layout(filepath) -> bool:
+    with _open(filepath, "r") as f:
+        if "layer_names" in f.attrs or "model_weights" in f or "model_config" in f.attrs:
+            return False
+        return "vars" in f or "layers" in f
+
+
+def save_weights(model, filepath) -> None:
+    with _open(filepath, "w") as f:
+        write_weights_group(f, model)
+
+
+def load_weights(model, filepath, skip_mismatch=False) -> None:
+    with _open(filepath, "r") as f:
+        if "vars" not in f and "layers" not in f:
+            raise ValueError(f"'{filepath}' holds no weights in Keras 3's layout (no 'layers' or 'vars' group).")
+        read_weights_group(f, model, filepath, skip_mismatch=skip_mismatch)
