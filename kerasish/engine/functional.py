@@ -149,6 +149,12 @@ class Functional(Model):
         (None, 2)
     """
 
+    # In Keras 3 a functional model owns a first node (its own input-to-output
+    # call), so a config's input_layers / output_layers number the calls of a
+    # nested functional model from 1 (its inbound_nodes refer from 0, as for any
+    # layer). Keras 3's Sequential has no such node.
+    _keras_node_base = 1
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._init_graph(inputs, outputs)
@@ -410,7 +416,8 @@ class Functional(Model):
 
         def refs(struct):
             if isinstance(struct, KerasTensor):
-                return self._tensor_ref(struct, node_index)
+                name, index, tensor_index = self._tensor_ref(struct, node_index)
+                return [name, index + getattr(struct._keras_history.layer, "_keras_node_base", 0), tensor_index]
             if isinstance(struct, dict):
                 return {k: refs(v) for k, v in struct.items()}
             return [refs(s) for s in struct]
@@ -466,6 +473,7 @@ def functional_from_config(cls, config, custom_objects=None):
             produced[(layer.name, 0)] = layer._inbound_nodes[0].outputs
             replayed[layer.name] = 1
 
+
     def is_ref(d):
         return isinstance(d, dict) and d.get("class_name") == "__keras_tensor__"
 
@@ -512,7 +520,8 @@ def functional_from_config(cls, config, custom_objects=None):
         if isinstance(r, dict):
             return {k: ref(v) for k, v in r.items()}
         if isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and isinstance(r[1], int):
-            return flatten(produced[(r[0], r[1])])[r[2]]
+            base = getattr(layers.get(r[0]), "_keras_node_base", 0)
+            return flatten(produced[(r[0], r[1] - base)])[r[2]]
         return [ref(x) for x in r]
 
     inputs = ref(config["input_layers"])

@@ -28,6 +28,8 @@ class Sequential(Functional):
         (None, 1)
     """
 
+    _keras_node_base = 0  # Keras 3's Sequential has no node of its own
+
     def __init__(self, layers=None, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._seq_layers: list[Layer] = []
