@@ -218,7 +218,7 @@ class Functional(Model):
                 slot_of[id(t)] = len(slot_of)
             outs = [slot_of[id(t)] for t in node.output_tensors]
             single_out = isinstance(node.outputs, KerasTensor)
-            steps.append((node.layer, kind, args, outs, single_out, training, kwargs))
+            steps.append((node.layer, kind, args, outs, single_out, training, kwargs, False))
         missing = [t for t in self._outputs_flat if id(t) not in slot_of]
         if missing:
             raise ValueError(f"Graph disconnected: output {missing[0]} cannot be computed from the model's inputs.")
@@ -243,21 +243,24 @@ class Functional(Model):
     # ------------------------------------------------------------------
     # Running the graph
     # ------------------------------------------------------------------
-    def _run_graph(self, flat_inputs, training: bool):
+    def _run_graph(self, flat_inputs, training: bool, steps=None):
+        """Run the steps over the slots. ``steps`` may be the trainer's variant
+        in which output layers stop before their activation (logits)."""
         slots = [None] * self._n_slots
         for s, t in zip(self._input_slots, flat_inputs):
             slots[s] = t
         for layer in self._reg_layers:
             layer._activity_losses = []
-        for layer, kind, args, outs, single_out, node_training, kwargs in self._steps:
+        for layer, kind, args, outs, single_out, node_training, kwargs, pre_activation in steps or self._steps:
             tr = training if node_training is None else node_training
+            call = layer.native_call_pre_activation if pre_activation else layer.native_call
             if kind == 0:
-                y = layer.native_call(slots[args], training=tr, **kwargs)
+                y = call(slots[args], training=tr, **kwargs)
             elif kind == 1:
-                y = layer.native_call([slots[i] for i in args], training=tr, **kwargs)
+                y = call([slots[i] for i in args], training=tr, **kwargs)
             else:
                 filled = _fill(args, slots)
-                y = layer.native_call(*filled, training=tr, **kwargs)
+                y = call(*filled, training=tr, **kwargs)
             if single_out:
                 slots[outs[0]] = y
             else:

@@ -13,10 +13,11 @@ import torch
 from torch import nn
 
 from .layer import Layer, _to_tensor
+from .trainer import Trainer
 
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features.
 
     ``Model(inputs, outputs, name=None)`` builds a functional model; a subclass

@@ -106,11 +106,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
         if not isinstance(model, Model):
             raise ValueError(f"'{filepath}' holds a {type(model).__name__}, not a model.")
+        compile_config = config.get("compile_config")
+        model._loaded_compile_config = compile_config
+        if compile and compile_config and hasattr(model, "compile_from_config"):
+            # Compiled first, so that the optimizer exists to take its saved state.
+            model.compile_from_config(compile_config)
         _read_weights(z, model, filepath)
-    compile_config = config.get("compile_config")
-    model._loaded_compile_config = compile_config
-    if compile and compile_config and hasattr(model, "compile_from_config"):
-        model.compile_from_config(compile_config)
     return model
 
 

@@ -161,6 +161,18 @@ class BaseConv2D(Layer):
             return layout.to_internal(y)
         return y
 
+    def _conv(self, inputs):
+        """The convolution itself: internal-layout input -> NCHW output, no activation."""
+        raise NotImplementedError
+
+    def native_call(self, inputs, training=False):
+        return self._from_nchw(self._finish(self._conv(inputs)))
+
+    def native_call_pre_activation(self, inputs, training=False):
+        """The output before ``activation`` (the trainer computes a softmax /
+        sigmoid crossentropy from these logits)."""
+        return self._from_nchw(self._conv(inputs))
+
     def _finish(self, y):
         # channels_last: y is internal NCHW, Keras's last axis is dim 1.
         # channels_first: y is in Keras layout already, so Keras's axes apply as they are.

@@ -73,9 +73,8 @@ class Conv2D(BaseConv2D):
             self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
         self.built = True
 
-    def native_call(self, inputs, training=False):
-        y = padded_conv(self._torch_module, self._pad, self._to_nchw(inputs))
-        return self._from_nchw(self._finish(y))
+    def _conv(self, inputs):
+        return padded_conv(self._torch_module, self._pad, self._to_nchw(inputs))
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape, self.filters)

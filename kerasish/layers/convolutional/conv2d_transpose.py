@@ -126,11 +126,11 @@ class Conv2DTranspose(BaseConv2D):
             self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
         self.built = True
 
-    def native_call(self, inputs, training=False):
+    def _conv(self, inputs):
         y = self._torch_module(self._to_nchw(inputs))
         if self._crop is not None:
             y = y[self._crop]
-        return self._from_nchw(self._finish(y))
+        return y
 
     def _output_spatial(self, input_shape):
         return tuple(transpose_output_length(s, *a) for s, a in zip(self._spatial(input_shape), self._axis_args()))

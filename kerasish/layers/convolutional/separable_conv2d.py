@@ -77,10 +77,9 @@ class SeparableConv2D(BaseConv2D):
             self._track_weight(pointwise, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
         self.built = True
 
-    def native_call(self, inputs, training=False):
+    def _conv(self, inputs):
         seq = self._torch_module
-        y = seq.pointwise(padded_conv(seq.depthwise, self._pad, self._to_nchw(inputs)))
-        return self._from_nchw(self._finish(y))
+        return seq.pointwise(padded_conv(seq.depthwise, self._pad, self._to_nchw(inputs)))
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape, self.filters)

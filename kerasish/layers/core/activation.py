@@ -57,6 +57,9 @@ class Activation(Layer):
     def native_call(self, inputs, training=False):
         return apply_activation(self.activation, inputs)
 
+    def native_call_pre_activation(self, inputs, training=False):
+        return inputs
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 

@@ -70,13 +70,16 @@ class Dense(Layer):
             self._track_weight(linear, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
         self.built = True
 
-    def native_call(self, inputs, training=False):
+    def native_call_pre_activation(self, inputs, training=False):
+        """The output before ``activation`` (the trainer computes a softmax /
+        sigmoid crossentropy from these logits)."""
         linear = self._torch_module
         if inputs.dim() == 4:  # internal NCHW: Keras's last axis is dim 1
-            y = F.linear(inputs.movedim(1, -1), linear.weight, linear.bias).movedim(-1, 1)
-        else:
-            y = linear(inputs)
-        return apply_activation(self.activation, y)
+            return F.linear(inputs.movedim(1, -1), linear.weight, linear.bias).movedim(-1, 1)
+        return linear(inputs)
+
+    def native_call(self, inputs, training=False):
+        return apply_activation(self.activation, self.native_call_pre_activation(inputs))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -1,0 +1,326 @@
+"""``ProgbarLogger``: Keras 3's progress bar, drawn with ``rich``.
+
+What it prints, for ``fit(..., epochs=3)``::
+
+    Epoch 1/3
+    1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 2ms/step - accuracy: 0.8976 - loss: 0.3451
+
+* verbose=1 in a terminal: the line is redrawn in place while the epoch runs
+  (count, bar, ETA, time per step, the running metrics), at most every
+  ``interval`` seconds (0.1 s); the finished epoch's line (elapsed time,
+  time per step, final metrics with the ``val_`` ones) stays on screen.
+* verbose=1 anywhere else (a log file, a pipe, a notebook, ``TERM=dumb``):
+  only the finished line of each epoch is printed; no ANSI escapes, no
+  carriage returns.
+* verbose=2: one line per epoch, ``1875/1875 - 3s - 2ms/step - loss: ...``.
+* Unknown steps (an iterable without a length): ``     12/Unknown 3s
+  25ms/step - loss: ...`` while running; the first epoch's count becomes the
+  target of the next ones.
+
+Batch logs are read only when the line is redrawn: each read waits for the
+device, so a fast GPU loop is synchronised about ten times a second at most,
+and never in verbose 2 or non-interactive output. Numbers are formatted as
+Keras does (``.4f``, or ``.4e`` for magnitudes up to 1e-3; ETA as ``Ns``,
+``M:SS`` or ``H:MM:SS``; time per step in s, ms or us).
+
+Args:
+    console: (kerasish extension) a ``rich.console.Console`` to draw on;
+        default: a new console on the current ``sys.stdout`` for each epoch.
+
+Example:
+
+    >>> model.fit(x, y, epochs=3, callbacks=[ProgbarLogger()])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from kerasish.callbacks._utils import items_to_python, to_python
+from kerasish.callbacks.callback import Callback
+
+__all__ = ["ProgbarLogger", "Progbar"]
+
+_BAR = "\u2501"  # ━, as Keras draws it
+
+
+def _new_console():
+    import rich.console
+
+    return rich.console.Console(highlight=False, emoji=False, markup=False)
+
+
+def _format_value(value, verbose2=False):
+    value = to_python(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"{value}"
+    # Keras compares the magnitude in verbose 1 but the signed value in
+    # verbose 2 (negative values print in e-notation there); kept as is.
+    big = value > 1e-3 if verbose2 else abs(value) > 1e-3
+    return f"{value:.4f}" if big else f"{value:.4e}"
+
+
+def _format_time(time_per_unit, unit_name):
+    if time_per_unit >= 1 or time_per_unit == 0:
+        return f" {time_per_unit:.0f}s/{unit_name}"
+    if time_per_unit >= 1e-3:
+        return f" {time_per_unit * 1000.0:.0f}ms/{unit_name}"
+    return f" {time_per_unit * 1000000.0:.0f}us/{unit_name}"
+
+
+def _format_eta(eta):
+    if eta > 3600:
+        return "%d:%02d:%02d" % (eta // 3600, (eta % 3600) // 60, eta % 60)
+    if eta > 60:
+        return "%d:%02d" % (eta // 60, eta % 60)
+    return "%ds" % eta
+
+
+class Progbar:
+    """One progress line (an epoch, an evaluation or a prediction).
+
+    Args:
+        target: total number of steps, or None when unknown.
+        width: bar width in characters (20).
+        verbose: 0 silent, 1 progress bar, 2 one line at the end.
+        interval: least seconds between two redraws in a terminal (0.1).
+        unit_name: ``"step"``.
+        console: the ``rich`` console to draw on (default: a new one on
+            ``sys.stdout``).
+
+    ``update(current, logs)`` is cheap when no redraw is due: ``logs`` (a
+    Mapping, possibly of device tensors) is only remembered, and read at the
+    next redraw. Every value is shown as given (Keras's progress bar in
+    ``fit`` treats all metrics as stateful: the logs already hold running
+    means).
+    """
+
+    def __init__(self, target, width=20, verbose=1, interval=0.1, unit_name="step", console=None):
+        self.target = target
+        self.width = width
+        self.verbose = verbose
+        self.interval = interval
+        self.unit_name = unit_name
+        self.console = console if console is not None else _new_console()
+        c = self.console
+        self.dynamic = bool(c.is_terminal and not c.is_dumb_terminal and not c.is_jupyter)
+        self._values = {}
+        self._values_order = []
+        self._start = time.time()
+        self._last_update = 0.0
+        self._time_after_first_step = None
+        self._seen_so_far = 0
+
+    # -- bookkeeping --------------------------------------------------
+    def _absorb(self, logs, sort):
+        if not logs:
+            return
+        keys = sorted(logs) if sort else list(logs)
+        # .get: a lazy Mapping may list a name before it has a value
+        items = [(k, v) for k in keys if (v := logs.get(k)) is not None]
+        for key, value in items_to_python(items):
+            if key not in self._values_order:
+                self._values_order.append(key)
+            self._values[key] = value
+
+    def _estimate_step_duration(self, current, now):
+        if not current:
+            return 0
+        if self._time_after_first_step is not None and current > 1:
+            per_unit = (now - self._time_after_first_step) / (current - 1)
+        else:
+            per_unit = (now - self._start) / current
+        if current == 1:
+            self._time_after_first_step = now
+        return per_unit
+
+    # -- drawing ------------------------------------------------------
+    def _line(self, current, now, time_per_unit, finalize):
+        from rich.text import Text
+
+        text = Text()
+        if self.target is not None and self.target > 0:
+            numdigits = int(math.log10(self.target)) + 1
+            text.append(f"%{numdigits}d/%d" % (current, self.target), style="bold")
+            text.append(" ")
+            prog_width = int(self.width * float(current) / self.target)
+            if prog_width > 0:
+                text.append(_BAR * prog_width, style="green")
+            text.append(_BAR * (self.width - prog_width), style="white")
+        else:
+            text.append("%7d/Unknown" % current)
+        text.append(" ")
+        if self.target is not None and self.target > 0 and not finalize:
+            text.append(_format_eta(time_per_unit * (self.target - current)), style="bold")
+        else:
+            text.append(f"{now - self._start:.0f}s", style="bold")
+        info = _format_time(time_per_unit, self.unit_name)
+        for key in self._values_order:
+            info += f" - {key}: {_format_value(self._values[key])}"
+        text.append(info)
+        return text
+
+    def _line_verbose2(self, current, now, time_per_unit):
+        numdigits = int(math.log10(self.target)) + 1
+        info = f"%{numdigits}d/%d" % (current, self.target)
+        info += f" - {now - self._start:.0f}s -{_format_time(time_per_unit, self.unit_name)}"
+        for key in self._values_order:
+            info += f" - {key}: {_format_value(self._values[key], verbose2=True)}"
+        return info
+
+    def _write(self, text, live):
+        from rich.control import Control
+        from rich.segment import ControlType
+
+        c = self.console
+        if self.dynamic:
+            if live:
+                text = text.copy()
+                text.truncate(max(c.width - 1, 1))
+            with c:
+                c.control(Control(ControlType.CARRIAGE_RETURN))
+                c.print(text, end="", soft_wrap=True)
+                c.control(Control((ControlType.ERASE_IN_LINE, 0)))
+                if not live:
+                    c.print("", soft_wrap=True)
+        else:
+            c.print(text, soft_wrap=True)
+
+    def update(self, current, values=None, finalize=None):
+        """Record progress at step ``current`` (1-based) and redraw if due.
+
+        Args:
+            current: steps done.
+            values: the logs: a Mapping (or list of pairs) of name -> value.
+            finalize: last update of this line (default: ``current >= target``).
+        """
+        if finalize is None:
+            finalize = self.target is not None and current >= self.target
+        self._seen_so_far = current
+        now = time.time()
+        if self.verbose == 1:
+            if not finalize:
+                # Step timing needs the time of step 1; the values are only
+                # read when a redraw is due (the read syncs with the device).
+                due = self.dynamic and now - self._last_update >= self.interval
+                time_per_unit = self._estimate_step_duration(current, now) if (due or current == 1) else 0
+                if not due:
+                    return
+                self._absorb(dict(values) if isinstance(values, (list, tuple)) else values, sort=True)
+                self._write(self._line(current, now, time_per_unit, False), live=True)
+                self._last_update = now
+                return
+            self._absorb(dict(values) if isinstance(values, (list, tuple)) else values, sort=False)
+            time_per_unit = self._estimate_step_duration(current, now)
+            self._write(self._line(current, now, time_per_unit, True), live=False)
+        elif self.verbose == 2:
+            if not finalize:
+                return
+            self._absorb(dict(values) if isinstance(values, (list, tuple)) else values, sort=False)
+            time_per_unit = self._estimate_step_duration(current, now)
+            if self.target is not None and self.target > 0:
+                from rich.text import Text
+
+                self.console.print(Text(self._line_verbose2(current, now, time_per_unit)), soft_wrap=True)
+        self._last_update = now
+
+
+    def add(self, n, values=None):
+        """``update(steps so far + n, values)``."""
+        self.update(self._seen_so_far + n, values)
+
+
+class ProgbarLogger(Callback):
+    """Callback that prints the progress bar and metrics (see module doc).
+
+    ``fit`` adds one unless ``verbose=0``; inside ``fit`` the validation
+    pass is silent (its results show on the epoch's final line).
+    """
+
+    def __init__(self, console=None):
+        super().__init__()
+        self.seen = 0
+        self.progbar = None
+        self.target = None
+        self.verbose = 1
+        self.epochs = 1
+        self.console = console
+        self._called_in_fit = False
+
+    def set_params(self, params):
+        params = params or {}
+        verbose = params.get("verbose", 1)
+        if verbose == "auto":
+            verbose = 1
+        self.verbose = verbose
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
+
+    def _console(self):
+        return self.console if self.console is not None else _new_console()
+
+    def on_train_begin(self, logs=None):
+        # Inside fit, validation is silent.
+        self._called_in_fit = True
+
+    def on_train_end(self, logs=None):
+        self._called_in_fit = False
+
+    def on_test_begin(self, logs=None):
+        if not self._called_in_fit:
+            self._reset_progbar()
+            self._maybe_init_progbar()
+
+    def on_predict_begin(self, logs=None):
+        self._reset_progbar()
+        self._maybe_init_progbar()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._reset_progbar()
+        self._maybe_init_progbar()
+        if self.verbose and self.epochs > 1:
+            from rich.text import Text
+
+            self.progbar.console.print(Text(f"Epoch {epoch + 1}/{self.epochs}"), soft_wrap=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update_progbar(batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._called_in_fit:
+            self._update_progbar(batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update_progbar(batch, None)  # prediction outputs are not shown
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finalize_progbar(logs)
+
+    def on_test_end(self, logs=None):
+        if not self._called_in_fit:
+            self._finalize_progbar(logs)
+
+    def on_predict_end(self, logs=None):
+        self._finalize_progbar(logs)
+
+    def _reset_progbar(self):
+        self.seen = 0
+        self.progbar = None
+
+    def _maybe_init_progbar(self):
+        if self.progbar is None:
+            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step", console=self._console())
+
+    def _update_progbar(self, batch, logs=None):
+        self._maybe_init_progbar()
+        self.seen = batch + 1  # one-based
+        if self.verbose == 1:
+            self.progbar.update(self.seen, logs, finalize=False)
+
+    def _finalize_progbar(self, logs):
+        self._maybe_init_progbar()
+        if self.target is None:
+            self.target = self.seen
+            self.progbar.target = self.target
+        self.progbar.update(self.target, logs or {}, finalize=True)

@@ -1,0 +1,244 @@
+"""Turning what ``fit`` / ``evaluate`` / ``predict`` are given into batches
+on the training device.
+
+Arrays (numpy or torch, in lists or dicts for several inputs) are converted to
+torch once; each epoch draws one permutation and slices batches from it, with
+no per-batch numpy work. On an accelerator the arrays move there once when
+they fit in 2 GiB; otherwise each batch is gathered on the host, pinned and
+sent without blocking. torch Datasets and DataLoaders, and Python generators
+of ``(x, y)`` / ``(x, y, sample_weight)``, are iterated as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import torch
+
+_ON_DEVICE_LIMIT = 2 * 1024**3
+
+
+def map_nested(fn, struct):
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(map_nested(fn, s) for s in struct)
+    if isinstance(struct, Mapping):
+        return {k: map_nested(fn, v) for k, v in struct.items()}
+    if struct is None:
+        return None
+    return fn(struct)
+
+
+def flat_leaves(struct) -> list:
+    if isinstance(struct, (list, tuple)):
+        return [leaf for s in struct for leaf in flat_leaves(s)]
+    if isinstance(struct, Mapping):
+        return [leaf for k in struct for leaf in flat_leaves(struct[k])]
+    return [] if struct is None else [struct]
+
+
+def to_tensor(a, name="x"):
+    """An array-like as a torch tensor (no copy for numpy arrays where possible);
+    float64 becomes float32 as in Keras."""
+    if isinstance(a, torch.Tensor):
+        t = a
+    else:
+        try:
+            arr = np.asarray(a)
+        except Exception as e:
+            raise TypeError(f"`{name}` must be an array or tensor, got {type(a).__name__}") from e
+        if arr.dtype == object:
+            raise TypeError(f"`{name}` holds Python objects (dtype=object); pass numeric arrays")
+        if not arr.flags.writeable:
+            arr = arr.copy()
+        t = torch.from_numpy(arr)
+    if t.dtype == torch.float64:
+        t = t.float()
+    elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8) and False:
+        t = t.long()
+    return t
+
+
+def is_array_like(x) -> bool:
+    leaves = flat_leaves(x)
+    return bool(leaves) and all(isinstance(l, (np.ndarray, torch.Tensor, list)) or np.isscalar(l) for l in leaves)
+
+
+def to_device(struct, device, non_blocking=True):
+    def move(t):
+        if not isinstance(t, torch.Tensor):
+            t = to_tensor(t)
+        if t.device == device:
+            return t
+        if device.type == "cuda" and t.device.type == "cpu":
+            return t.pin_memory().to(device, non_blocking=non_blocking)
+        return t.to(device)
+
+    return map_nested(move, struct)
+
+
+def unpack_batch(batch):
+    """``(x,)``, ``(x, y)``, ``(x, y, sample_weight)`` or ``x`` -> (x, y, sw)."""
+    if isinstance(batch, tuple):
+        if len(batch) == 1:
+            return batch[0], None, None
+        if len(batch) == 2:
+            return batch[0], batch[1], None
+        if len(batch) == 3:
+            return batch
+        raise ValueError(f"A data batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(batch)} items.")
+    if isinstance(batch, list) and len(batch) in (2, 3) and not all(isinstance(b, (int, float)) for b in batch):
+        return unpack_batch(tuple(batch))
+    return batch, None, None
+
+
+class ArrayData:
+    """In-memory arrays, sliced into batches."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None, steps=None):
+        self.x = map_nested(lambda a: to_tensor(a, "x"), x)
+        self.y = map_nested(lambda a: to_tensor(a, "y"), y)
+        self.sw = map_nested(lambda a: to_tensor(a, "sample_weight"), sample_weight)
+        lengths = {}
+        for name, struct in (("x", self.x), ("y", self.y), ("sample_weight", self.sw)):
+            for leaf in flat_leaves(struct):
+                if leaf.dim() == 0:
+                    raise ValueError(f"`{name}` holds a scalar; expected arrays with a batch axis.")
+                lengths.setdefault(name, set()).add(int(leaf.shape[0]))
+        sizes = {n for s in lengths.values() for n in s}
+        if len(sizes) > 1:
+            detail = ", ".join(f"{k}: {sorted(v)}" for k, v in lengths.items())
+            raise ValueError(f"Data cardinality is ambiguous: x, y and sample_weight must have the same number of samples ({detail}).")
+        self.n = sizes.pop() if sizes else 0
+        if self.n == 0:
+            raise ValueError("The data is empty (0 samples).")
+        if batch_size is None:
+            batch_size = 32
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}")
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.device = device or torch.device("cpu")
+        self.steps = steps
+        total_bytes = sum(t.element_size() * t.nelement() for t in flat_leaves((self.x, self.y, self.sw)))
+        self._gather_on_device = self.device.type != "cpu" and total_bytes <= _ON_DEVICE_LIMIT
+        if self._gather_on_device:
+            self.x, self.y, self.sw = (map_nested(lambda t: t.to(self.device), s) for s in (self.x, self.y, self.sw))
+
+    def __len__(self):
+        full = math.ceil(self.n / self.batch_size)
+        return full if self.steps is None else min(self.steps, full) if self.steps <= full else self.steps
+
+    @property
+    def num_batches(self):
+        return len(self)
+
+    def epoch(self, generator: torch.Generator | None = None) -> Iterator:
+        n, bs = self.n, self.batch_size
+        if self.shuffle:
+            perm = torch.randperm(n, generator=generator)
+            if self._gather_on_device:
+                perm = perm.to(self.device)
+        else:
+            perm = None
+        steps = len(self)
+        for i in range(steps):
+            start = (i * bs) % n
+            stop = min(start + bs, n)
+            if perm is None:
+                take = lambda t: t[start:stop]  # a view: no copy
+            else:
+                idx = perm[start:stop]
+                take = lambda t: t.index_select(0, idx)
+            batch = tuple(map_nested(take, s) for s in (self.x, self.y, self.sw))
+            if not self._gather_on_device and self.device.type != "cpu":
+                batch = tuple(to_device(s, self.device) for s in batch)
+            yield batch
+
+
+class IterableData:
+    """torch Datasets / DataLoaders and Python generators or iterables of batches."""
+
+    def __init__(self, data, batch_size=None, shuffle=False, device=None, steps=None, generator=None):
+        from torch.utils.data import DataLoader, Dataset, IterableDataset
+
+        self.device = device or torch.device("cpu")
+        self.steps = steps
+        if isinstance(data, Dataset) and not isinstance(data, IterableDataset):
+            self.source = DataLoader(data, batch_size=batch_size or 32, shuffle=shuffle, generator=generator, pin_memory=self.device.type == "cuda")
+        elif isinstance(data, IterableDataset):
+            self.source = DataLoader(data, batch_size=batch_size or 32)
+        else:
+            self.source = data
+        self._iterator = None
+        self._is_generator = isinstance(self.source, Iterator)
+
+    def __len__(self):
+        if self.steps is not None:
+            return self.steps
+        try:
+            return len(self.source)
+        except TypeError:
+            return None
+
+    @property
+    def num_batches(self):
+        return len(self)
+
+    def epoch(self, generator=None) -> Iterator:
+        if self._is_generator:
+            it = self.source  # a generator continues across epochs, as in Keras
+        else:
+            it = iter(self.source)
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(it)
+            except StopIteration:
+                if self.steps is not None and not self._is_generator and count > 0:
+                    it = iter(self.source)  # repeat a finite source to fill steps_per_epoch
+                    continue
+                return
+            x, y, sw = unpack_batch(batch)
+            yield tuple(to_device(s, self.device) for s in (x, y, sw))
+            count += 1
+
+
+def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, device=None, steps=None, generator=None):
+    """Pick the adapter for ``x`` (arrays, dataset, DataLoader, generator)."""
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(x, (Dataset, DataLoader)) or isinstance(x, Iterator) or (hasattr(x, "__iter__") and hasattr(x, "class_names")):
+        if y is not None:
+            raise ValueError("`y` must not be given when `x` is a dataset, DataLoader or generator: it yields (x, y) itself.")
+        if sample_weight is not None:
+            raise ValueError("`sample_weight` must not be given when `x` is a dataset or generator: yield (x, y, sample_weight).")
+        return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator)
+    if x is None:
+        raise ValueError("No data: `x` is None.")
+    if not is_array_like(x):
+        if hasattr(x, "__iter__") and not isinstance(x, (str, bytes, Mapping, list, tuple)):
+            return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator)
+        raise TypeError(f"Unsupported data type for `x`: {type(x).__name__}. Pass numpy arrays, torch tensors, a torch Dataset/DataLoader or a generator.")
+    return ArrayData(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps)
+
+
+def split_validation(x, y, sample_weight, validation_split):
+    """Keras's ``validation_split``: the last fraction of the arrays, before shuffling."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"`validation_split` must be in (0, 1), got {validation_split!r}")
+    if not is_array_like(x):
+        raise ValueError("`validation_split` is only supported for arrays; pass `validation_data` for datasets and generators.")
+    leaves = flat_leaves(x)
+    n = int(leaves[0].shape[0])
+    split = int(math.floor(n * (1.0 - validation_split)))
+    if split == 0 or split == n:
+        raise ValueError(f"`validation_split={validation_split}` leaves no samples for training or validation out of {n}.")
+
+    def cut(lo, hi):
+        return lambda a: a[lo:hi]
+
+    parts = [map_nested(cut(0, split), s) for s in (x, y, sample_weight)]
+    val = [map_nested(cut(split, n), s) for s in (x, y, sample_weight)]
+    return parts, val

@@ -1,0 +1,831 @@
+"""compile / fit / evaluate / predict: Keras's training API on a lean torch loop.
+
+The step is what a hand-written PyTorch loop does (forward, loss, backward,
+optimizer step) and no more: batches are sliced from tensors converted once,
+loss and metric sums stay on the device, and the host reads them only when the
+progress bar redraws or an epoch ends. When the model ends in softmax or
+sigmoid and the loss is the matching crossentropy, the loss is computed from
+the logits (the output layer runs without its activation in training), which is
+faster and never takes the log of zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from kerasish.engine import data_adapter as D
+from kerasish.engine import layout
+
+
+class _LazyLogs(Mapping):
+    """Batch logs whose values are device tensors computed on access, so that
+    only a callback that reads them (the progress bar, when it redraws) syncs."""
+
+    def __init__(self, trainer, prefix=""):
+        self._trainer = trainer
+        self._prefix = prefix
+        self._cache = (None, None)
+
+    def _values(self):
+        # One computation per step, however many keys a callback reads.
+        step = self._trainer._steps_done
+        if self._cache[0] != step:
+            self._cache = (step, self._trainer._current_logs(self._prefix))
+        return self._cache[1]
+
+    def __getitem__(self, key):
+        return self._values()[key]
+
+    def __iter__(self):
+        return iter(self._trainer._log_names(self._prefix))
+
+    def __len__(self):
+        return len(self._trainer._log_names(self._prefix))
+
+
+class _CompileState:
+    def __init__(self):
+        self.losses = []  # per output: Loss object or None
+        self.loss_weights = []
+        self.metric_ids = []  # per output: list of identifiers
+        self.weighted_metric_ids = []
+        self.metrics = None  # per output: list of Metric, built on the first batch
+        self.fused = []  # per output: activation to apply for metrics, or None
+        self.output_names = []
+
+
+class Trainer:
+    """The training API mixed into :class:`kerasish.Model`."""
+
+    # ------------------------------------------------------------------
+    # compile
+    # ------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None, run_eagerly=False,
+                steps_per_execution=1, jit_compile="auto", auto_scale_loss=True, **kwargs):
+        """Configure training, with Keras's arguments.
+
+        Args:
+            optimizer: name (``"adam"``) or ``kerasish.optimizers`` instance.
+            loss: name, function or ``kerasish.losses.Loss``; a list or dict
+                (by output name) for several outputs.
+            loss_weights: list or dict of floats weighting each output's loss.
+            metrics: list of names / functions / Metric objects (a list of lists
+                or a dict for several outputs). ``"accuracy"`` is resolved from the
+                loss and the output's shape, as Keras does.
+            weighted_metrics: metrics that take ``sample_weight`` / ``class_weight``.
+            jit_compile: ``True`` compiles the forward pass and loss with
+                ``torch.compile``; ``"auto"`` and ``False`` run eagerly.
+        """
+        from kerasish import losses as losses_mod
+        from kerasish import optimizers as optimizers_mod
+
+        if kwargs:
+            raise ValueError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}")
+        self._ensure_built_for_training("compile")
+        self.optimizer = optimizers_mod.get(optimizer)
+        state = _CompileState()
+        names = self._output_names_for_compile()
+        state.output_names = names
+        n_out = len(names)
+
+        state.losses = [None if l is None else losses_mod.get_loss_object(l) for l in self._per_output(loss, "loss", names)]
+        if all(l is None for l in state.losses):
+            raise ValueError("compile() needs a `loss`; e.g. loss='categorical_crossentropy'.")
+        weights = self._per_output(loss_weights, "loss_weights", names) if loss_weights is not None else [1.0] * n_out
+        state.loss_weights = [1.0 if w is None else float(w) for w in weights]
+        state.metric_ids = self._per_output_metrics(metrics, "metrics", names)
+        state.weighted_metric_ids = self._per_output_metrics(weighted_metrics, "weighted_metrics", names)
+        self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics, "jit_compile": jit_compile}
+        self._compile_state = state
+        self._setup_fused_outputs()
+        self.jit_compile = jit_compile is True
+        self._compiled_forward = None
+        self.compiled = True
+        self.stop_training = False
+        self._loss_tracker = None
+        self._regularized = [(v.regularizer, v) for v in self.weights if v.regularizer is not None]
+        self._activity_layers = [l for l in self._all_layers() if l.activity_regularizer is not None]
+        self._optimizer_built_for = None
+        self._steps_done = 0
+        self._loss_sum, self._loss_count, self._out_loss_sums = None, 0, None
+
+    def _all_layers(self):
+        out = []
+        for layer in getattr(self, "layers", []):
+            out.append(layer)
+            if hasattr(layer, "_all_layers"):
+                out.extend(layer._all_layers())
+        return out
+
+    def _ensure_built_for_training(self, what):
+        if not self.built:
+            raise ValueError(
+                f"Model '{self.name}' is not built yet, so it cannot {what}: give it an input shape "
+                "(Input(...) first, input_shape=..., or model.build(input_shape))."
+            )
+
+    def _output_names_for_compile(self):
+        outputs = getattr(self, "_outputs_flat", None)
+        if outputs is None:
+            return ["output"]
+        struct = self._output_struct
+        if isinstance(struct, dict):
+            return list(struct)
+        return [t._keras_history.layer.name for t in outputs]
+
+    def _per_output(self, value, arg, names):
+        n = len(names)
+        if isinstance(value, Mapping):
+            unknown = set(value) - set(names)
+            if unknown:
+                raise ValueError(f"`{arg}` has keys {sorted(unknown)} that are not outputs of model '{self.name}'; outputs: {names}.")
+            return [value.get(name) for name in names]
+        if isinstance(value, (list, tuple)) and n > 1:
+            if len(value) != n:
+                raise ValueError(f"`{arg}` has {len(value)} entries but model '{self.name}' has {n} outputs ({names}).")
+            return list(value)
+        if isinstance(value, (list, tuple)) and n == 1 and len(value) == 1 and arg == "loss":
+            return list(value)
+        return [value] * n if n == 1 or arg != "loss" else [value] * n
+
+    def _per_output_metrics(self, metrics, arg, names):
+        n = len(names)
+        if metrics is None:
+            return [[] for _ in names]
+        if isinstance(metrics, Mapping):
+            out = []
+            for name in names:
+                m = metrics.get(name, [])
+                out.append(list(m) if isinstance(m, (list, tuple)) else [m])
+            unknown = set(metrics) - set(names)
+            if unknown:
+                raise ValueError(f"`{arg}` has keys {sorted(unknown)} that are not outputs of model '{self.name}'; outputs: {names}.")
+            return out
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"`{arg}` must be a list or dict, got {type(metrics).__name__}: {metrics!r}")
+        if n > 1 and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
+            if len(metrics) != n:
+                raise ValueError(f"`{arg}` has {len(metrics)} lists but model '{self.name}' has {n} outputs.")
+            return [list(m) for m in metrics]
+        return [list(metrics) for _ in names]
+
+    def _setup_fused_outputs(self):
+        """Compute softmax / sigmoid crossentropies from logits where possible."""
+        from kerasish import activations
+        from kerasish.engine.functional import Functional
+
+        state = self._compile_state
+        state.fused = [None] * len(state.losses)
+        self._train_steps = getattr(self, "_steps", None)
+        if not isinstance(self, Functional):
+            return
+        steps = list(self._steps)
+        changed = False
+        for i, (loss, tensor) in enumerate(zip(state.losses, self._outputs_flat)):
+            loss = _crossentropy_object(loss)
+            if loss is None or not hasattr(loss, "from_logits") or loss.from_logits:
+                continue
+            layer = tensor._keras_history.layer
+            act = getattr(layer, "activation", None)
+            kind = type(loss).__name__
+            wants = activations.sigmoid if kind == "BinaryCrossentropy" else activations.softmax if "CategoricalCrossentropy" in kind else None
+            if wants is None or act is not wants or not hasattr(layer, "native_call_pre_activation"):
+                continue
+            if len(layer._inbound_nodes) != 1 or getattr(loss, "label_smoothing", 0) and kind == "SparseCategoricalCrossentropy":
+                continue
+            for j, step in enumerate(steps):
+                if step[0] is layer:
+                    steps[j] = (step[0], step[1], step[2], step[3], step[4], step[5], step[6], True)
+                    changed = True
+            config = loss.get_config()
+            config["from_logits"] = True
+            state.losses[i] = type(loss).from_config(config)
+            state.fused[i] = act
+        self._train_steps = steps if changed else self._steps
+
+    # ------------------------------------------------------------------
+    # Compile config (saved in .keras files)
+    # ------------------------------------------------------------------
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        from kerasish import losses as losses_mod
+        from kerasish import optimizers as optimizers_mod
+
+        def ser_loss(l):
+            if l is None or isinstance(l, str):
+                return l
+            if isinstance(l, (list, tuple)):
+                return [ser_loss(x) for x in l]
+            if isinstance(l, Mapping):
+                return {k: ser_loss(v) for k, v in l.items()}
+            return losses_mod.serialize(l)
+
+        def ser_metrics(m):
+            if m is None:
+                return None
+            if isinstance(m, str):
+                return m
+            if isinstance(m, (list, tuple)):
+                return [ser_metrics(x) for x in m]
+            if isinstance(m, Mapping):
+                return {k: ser_metrics(v) for k, v in m.items()}
+            from kerasish import metrics as metrics_mod
+
+            return metrics_mod.serialize(m)
+
+        args = self._compile_args
+        return {
+            "optimizer": optimizers_mod.serialize(self.optimizer),
+            "loss": ser_loss(args["loss"]),
+            "loss_weights": args["loss_weights"],
+            "metrics": ser_metrics(args["metrics"]),
+            "weighted_metrics": ser_metrics(args["weighted_metrics"]),
+            "run_eagerly": False,
+            "steps_per_execution": 1,
+            "jit_compile": bool(args["jit_compile"] is True),
+        }
+
+    def compile_from_config(self, config):
+        from kerasish import losses as losses_mod
+        from kerasish import optimizers as optimizers_mod
+
+        def de_loss(l):
+            if isinstance(l, list):
+                return [de_loss(x) for x in l]
+            if isinstance(l, dict) and "class_name" not in l:
+                return {k: de_loss(v) for k, v in l.items()}
+            return losses_mod.deserialize(l) if isinstance(l, dict) else l
+
+        def de_metrics(m):
+            if isinstance(m, list):
+                return [de_metrics(x) for x in m]
+            if isinstance(m, dict) and "class_name" not in m:
+                return {k: de_metrics(v) for k, v in m.items()}
+            if isinstance(m, dict):
+                from kerasish import metrics as metrics_mod
+
+                return metrics_mod.deserialize(m)
+            return m
+
+        optimizer = optimizers_mod.deserialize(config["optimizer"]) if isinstance(config.get("optimizer"), dict) else config.get("optimizer", "rmsprop")
+        self.compile(optimizer=optimizer, loss=de_loss(config.get("loss")), loss_weights=config.get("loss_weights"),
+                     metrics=de_metrics(config.get("metrics")), weighted_metrics=de_metrics(config.get("weighted_metrics")),
+                     jit_compile=config.get("jit_compile", False) or "auto")
+        # The optimizer's slots are created now so that the weights file's
+        # optimizer/vars can be restored into them.
+        self._prepare_optimizer()
+
+    # ------------------------------------------------------------------
+    # Devices, precision, randomness
+    # ------------------------------------------------------------------
+    def _training_device(self):
+        from kerasish import config
+
+        explicit = config.explicit_device()
+        current = self._device() or torch.device("cpu")
+        if explicit is not None:
+            target = explicit
+        elif current.type != "cpu":
+            target = current  # the user moved the model: respect it
+        else:
+            target = config.get_device()
+        if target.type == "cuda" and target.index is None:
+            target = torch.device("cuda", torch.cuda.current_device())
+        if current != target:
+            self.to(target)
+        return target
+
+    def _autocast(self, device):
+        from kerasish import mixed_precision
+
+        dtype = mixed_precision.global_policy().autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device.type, dtype=dtype)
+
+    def _grad_scaler(self, device):
+        from kerasish import mixed_precision
+
+        if mixed_precision.global_policy().autocast_dtype is torch.float16 and device.type == "cuda":
+            return torch.amp.GradScaler("cuda")
+        return None
+
+    def _get_training_rng_state(self):
+        state = {"torch": torch.get_rng_state().numpy().copy()}
+        gen = getattr(self, "_shuffle_generator", None)
+        if gen is not None:
+            state["shuffle"] = gen.get_state().numpy().copy()
+        if torch.cuda.is_available():
+            for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                state[f"cuda{i}"] = s.numpy().copy()
+        return state
+
+    def _set_training_rng_state(self, state):
+        torch.set_rng_state(torch.from_numpy(np.asarray(state["torch"], dtype=np.uint8)))
+        if "shuffle" in state:
+            if getattr(self, "_shuffle_generator", None) is None:
+                self._shuffle_generator = torch.Generator()
+            self._shuffle_generator.set_state(torch.from_numpy(np.asarray(state["shuffle"], dtype=np.uint8)))
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                if f"cuda{i}" in state:
+                    torch.cuda.set_rng_state(torch.from_numpy(np.asarray(state[f"cuda{i}"], dtype=np.uint8)), i)
+
+    # ------------------------------------------------------------------
+    # The steps
+    # ------------------------------------------------------------------
+    def _require_compiled(self, what):
+        if not getattr(self, "compiled", False):
+            raise ValueError(f"You must call compile() before {what}() on model '{self.name}'.")
+
+    def _prepare_optimizer(self):
+        variables = self.trainable_weights
+        key = tuple(id(v.tensor) for v in variables)
+        if self._optimizer_built_for != key:
+            if not variables:
+                raise ValueError(f"Model '{self.name}' has no trainable weights to train (all layers frozen?).")
+            self.optimizer.build(variables)
+            self._optimizer_built_for = key
+
+    def _forward(self, x, training, logits=False):
+        """Model outputs (Keras layout) as a flat list; logits where fused."""
+        from kerasish.engine.functional import Functional
+
+        if isinstance(self, Functional):
+            flat = self._flat_model_inputs((x,))
+            outs = self._run_graph([layout.to_internal(t) for t in flat], training, self._train_steps if logits else self._steps)
+            return [layout.to_keras(o) for o in outs]
+        y = self(x, training=training) if not isinstance(x, (list, tuple)) else self(*x, training=training)
+        return D.flat_leaves(y)
+
+    def _flat_targets(self, y):
+        names = self._compile_state.output_names
+        if isinstance(y, Mapping):
+            missing = [n for n in names if n not in y and self._compile_state.losses[names.index(n)] is not None]
+            if missing:
+                raise ValueError(f"`y` has no entry for output(s) {missing} of model '{self.name}'; keys given: {sorted(y)}.")
+            return [y.get(n) for n in names]
+        if len(names) == 1:
+            if isinstance(y, (list, tuple)) and len(y) == 1:
+                return [y[0]]
+            return [y]
+        if not isinstance(y, (list, tuple)) or len(y) != len(names):
+            raise ValueError(f"Model '{self.name}' has {len(names)} outputs ({names}); `y` must be a list of {len(names)} arrays or a dict by output name.")
+        return list(y)
+
+    def _build_metrics(self, y_true, y_pred):
+        """Resolve metric identifiers on the first batch, as Keras does."""
+        from kerasish import metrics as metrics_mod
+
+        state = self._compile_state
+        state.metrics = []
+        multi = len(state.output_names) > 1
+        for i, name in enumerate(state.output_names):
+            built = []
+            for ids, weighted in ((state.metric_ids[i], False), (state.weighted_metric_ids[i], True)):
+                for ident in ids:
+                    m = metrics_mod.resolve_metric(ident, y_true[i], y_pred[i], loss=state.losses[i])
+                    if multi:
+                        m.name = f"{name}_{m.name}"
+                    if weighted and not multi:
+                        pass
+                    built.append((m, weighted))
+            state.metrics.append(built)
+        self._loss_sum = None
+
+    def _compute_loss(self, y_true, y_pred, sample_weight):
+        state = self._compile_state
+        total = None
+        per_output = []
+        for i, loss in enumerate(state.losses):
+            if loss is None:
+                per_output.append(None)
+                continue
+            sw = sample_weight[i] if isinstance(sample_weight, list) else sample_weight
+            value = loss(y_true[i], y_pred[i], sample_weight=sw)
+            per_output.append(value)
+            w = state.loss_weights[i]
+            term = value if w == 1.0 else value * w
+            total = term if total is None else total + term
+        if self._regularized:
+            total = total + sum(reg(v.value) for reg, v in self._regularized)
+        for layer in self._activity_layers:
+            for l in layer._activity_losses:
+                total = total + l
+        return total, per_output
+
+    def _metric_preds(self, y_pred):
+        state = self._compile_state
+        return [p if act is None else _apply_output_activation(act, p) for p, act in zip(y_pred, state.fused)]
+
+    def _update_trackers(self, loss, per_output, y_true, y_pred, sample_weight, batch_size):
+        with torch.no_grad():
+            loss = loss.detach().float()
+            if self._loss_sum is None:
+                self._loss_sum = torch.zeros((), device=loss.device)
+                self._loss_count = 0
+                self._out_loss_sums = [None if p is None else torch.zeros((), device=loss.device) for p in per_output]
+            self._loss_sum += loss * batch_size
+            self._loss_count += batch_size
+            if len(per_output) > 1:
+                for i, p in enumerate(per_output):
+                    if p is not None:
+                        self._out_loss_sums[i] += p.detach().float() * batch_size
+            preds = self._metric_preds(y_pred)
+            for i, built in enumerate(self._compile_state.metrics):
+                for m, weighted in built:
+                    sw = sample_weight[i] if isinstance(sample_weight, list) else sample_weight
+                    m.update_state(y_true[i], preds[i], sample_weight=sw if weighted else None)
+
+    def _reset_trackers(self):
+        self._loss_sum = None
+        self._loss_count = 0
+        if self._compile_state.metrics:
+            for built in self._compile_state.metrics:
+                for m, _ in built:
+                    m.reset_state()
+
+    def _log_names(self, prefix=""):
+        names = ["loss"]
+        state = self._compile_state
+        if len(state.output_names) > 1:
+            names += [f"{n}_loss" for n, l in zip(state.output_names, state.losses) if l is not None]
+        if state.metrics:
+            names += [m.name for built in state.metrics for m, _ in built]
+        return [prefix + n for n in names]
+
+    def _current_logs(self, prefix=""):
+        """Logs as 0-d device tensors (no sync here)."""
+        logs = {}
+        if self._loss_sum is not None and self._loss_count:
+            logs[prefix + "loss"] = self._loss_sum / self._loss_count
+            state = self._compile_state
+            if len(state.output_names) > 1:
+                for n, s in zip(state.output_names, self._out_loss_sums):
+                    if s is not None:
+                        logs[f"{prefix}{n}_loss"] = s / self._loss_count
+        if self._compile_state.metrics:
+            for built in self._compile_state.metrics:
+                for m, _ in built:
+                    logs[prefix + m.name] = m.result()
+        return logs
+
+    def _float_logs(self, prefix=""):
+        """Logs as Python floats: one host sync for all of them."""
+        logs = self._current_logs(prefix)
+        if not logs:
+            return {}
+        keys = list(logs)
+        values = torch.stack([torch.as_tensor(logs[k], dtype=torch.float32).reshape(()).to(next(iter(logs.values())).device) for k in keys]).cpu().tolist()
+        return dict(zip(keys, values))
+
+    def _class_weight_tensor(self, class_weight, device):
+        if not class_weight:
+            return None
+        if not isinstance(class_weight, Mapping):
+            raise TypeError(f"`class_weight` must be a dict {{class_index: weight}}, got {type(class_weight).__name__}")
+        if len(self._compile_state.output_names) > 1:
+            raise ValueError("`class_weight` is only supported for models with a single output.")
+        size = max(int(k) for k in class_weight) + 1
+        table = torch.ones(size, dtype=torch.float32)
+        for k, v in class_weight.items():
+            table[int(k)] = float(v)
+        return table.to(device)
+
+    def _apply_class_weight(self, table, y, sw):
+        yt = y[0]
+        labels = yt.argmax(-1) if (yt.dim() > 1 and yt.shape[-1] > 1) else yt.reshape(yt.shape[0], -1)[:, 0].round().long()
+        w = table[labels.clamp(0, table.shape[0] - 1)]
+        return w if sw is None else sw * w
+
+    def _train_step(self, x, y, sw, scaler, device, class_table=None):
+        y_true = self._flat_targets(y)
+        if class_table is not None:
+            sw = self._apply_class_weight(class_table, y_true, sw)
+        with self._autocast(device):
+            if self._compiled_forward is not None:
+                loss, per_output, y_pred = self._compiled_forward(x, y_true, sw)
+            else:
+                y_pred = self._forward(x, True, logits=True)
+                loss, per_output = self._compute_loss(y_true, y_pred, sw)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+        else:
+            loss.backward()
+        self.optimizer.step(grad_scaler=scaler)
+        self.optimizer.zero_grad()
+        if self._compile_state.metrics is None:
+            self._build_metrics(y_true, self._metric_preds(y_pred))
+        self._update_trackers(loss, per_output, y_true, y_pred, sw, _batch_len(x))
+        self._steps_done += 1
+        return loss
+
+    def _loss_and_outputs(self, x, y_true, sw):
+        y_pred = self._forward(x, True, logits=True)
+        loss, per_output = self._compute_loss(y_true, y_pred, sw)
+        return loss, per_output, y_pred
+
+    def _test_step(self, x, y, sw, device):
+        y_true = self._flat_targets(y)
+        with torch.no_grad(), self._autocast(device):
+            y_pred = self._forward(x, False, logits=True)
+            loss, per_output = self._compute_loss(y_true, y_pred, sw)
+        if self._compile_state.metrics is None:
+            self._build_metrics(y_true, self._metric_preds(y_pred))
+        self._update_trackers(loss, per_output, y_true, y_pred, sw, _batch_len(x))
+        self._steps_done += 1
+
+    # ------------------------------------------------------------------
+    # Input checks, once per call, before any step
+    # ------------------------------------------------------------------
+    def _check_x(self, x, arg="x"):
+        from kerasish.engine.functional import Functional
+
+        if isinstance(self, Functional) and D.is_array_like(x):
+            sample = D.map_nested(lambda a: D.to_tensor(a, arg)[:1], x)
+            try:
+                self._check_inputs(self._flat_model_inputs((sample,)))
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"`{arg}` does not fit model '{self.name}': {e}") from None
+
+    def _check_y(self, y, arg="y"):
+        from kerasish import losses as losses_mod
+
+        if y is None or not D.is_array_like(y):
+            return
+        state = self._compile_state
+        targets = self._flat_targets(D.map_nested(lambda a: D.to_tensor(a, arg), y))
+        outputs = getattr(self, "_outputs_flat", None)
+        for i, (loss, t) in enumerate(zip(state.losses, targets)):
+            if loss is None or t is None or outputs is None:
+                continue
+            try:
+                losses_mod.check_targets(loss, t, outputs[i].shape)
+            except ValueError as e:
+                raise ValueError(f"`{arg}` does not fit output '{state.output_names[i]}' of model '{self.name}': {e}") from None
+
+    # ------------------------------------------------------------------
+    # fit
+    # ------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train the model, with Keras's arguments; returns a ``History``."""
+        from kerasish import callbacks as callbacks_mod
+
+        self._require_compiled("fit")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"`epochs` must be a non-negative int, got {epochs!r}")
+        if validation_split and validation_data is not None:
+            validation_split = 0.0  # Keras: validation_data wins
+        if validation_split:
+            (x, y, sample_weight), (vx, vy, vsw) = D.split_validation(x, y, sample_weight, validation_split)
+            validation_data = (vx, vy, vsw)
+        self._check_x(x)
+        self._check_y(y)
+        device = self._training_device()
+        self._shuffle_generator = torch.Generator()
+        self._shuffle_generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle is True or shuffle == "batch",
+                           device=device, steps=steps_per_epoch, generator=self._shuffle_generator)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = _unpack_validation(validation_data)
+            self._check_x(vx, "validation_data")
+            val = D.make_data(vx, vy, vsw, batch_size=validation_batch_size or batch_size, shuffle=False, device=device, steps=validation_steps)
+        verbose = _resolve_verbose(verbose)
+        scaler = self._grad_scaler(device)
+        class_table = self._class_weight_tensor(class_weight, device)
+        self._prepare_optimizer()
+        if self.jit_compile and self._compiled_forward is None:
+            self._compiled_forward = torch.compile(self._loss_and_outputs)
+        cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                         verbose=verbose, epochs=epochs, steps=len(data) if len(data) is not None else None)
+        self.stop_training = False
+        self._initial_epoch = None
+        self.train()
+        batch_logs = _LazyLogs(self)
+        cbs.on_train_begin()
+        start = self._initial_epoch if self._initial_epoch is not None else initial_epoch
+        self._initial_epoch = None
+        epoch_logs = {}
+        try:
+            for epoch in range(start, epochs):
+                self._reset_trackers()
+                self.train()
+                cbs.on_epoch_begin(epoch)
+                for step, (bx, by, bsw) in enumerate(data.epoch(self._shuffle_generator)):
+                    cbs.on_train_batch_begin(step)
+                    self._train_step(bx, by, bsw, scaler, device, class_table)
+                    cbs.on_train_batch_end(step, batch_logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = self._float_logs()
+                if val is not None and _should_validate(epoch, validation_freq):
+                    epoch_logs.update(self._evaluate_data(val, device, cbs, prefix="val_"))
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        finally:
+            self.eval()
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    # ------------------------------------------------------------------
+    # evaluate / predict
+    # ------------------------------------------------------------------
+    def _evaluate_data(self, data, device, cbs=None, prefix=""):
+        saved = (self._loss_sum, getattr(self, "_loss_count", 0), getattr(self, "_out_loss_sums", None))
+        saved_metrics = [[(m, [t.clone() for t in getattr(m, "variables", [])]) for m, _ in built] for built in (self._compile_state.metrics or [])]
+        self._reset_trackers()
+        self.eval()
+        if cbs is not None:
+            cbs.on_test_begin()
+        logs_view = _LazyLogs(self)
+        for step, (bx, by, bsw) in enumerate(data.epoch()):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            self._test_step(bx, by, bsw, device)
+            if cbs is not None:
+                cbs.on_test_batch_end(step, logs_view)
+        logs = self._float_logs()
+        if cbs is not None:
+            cbs.on_test_end(logs)
+        if prefix:
+            # restore the training trackers so epoch logs stay the training ones
+            self._loss_sum, self._loss_count, self._out_loss_sums = saved
+            for built in saved_metrics:
+                for m, values in built:
+                    for var, v in zip(getattr(m, "variables", []), values):
+                        var.copy_(v)
+            logs = {prefix + k: v for k, v in logs.items()}
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics on data: a float, a list ``[loss, *metrics]``, or a dict."""
+        from kerasish import callbacks as callbacks_mod
+
+        self._require_compiled("evaluate")
+        self._check_x(x)
+        self._check_y(y)
+        device = self._training_device()
+        data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device, steps=steps)
+        verbose = _resolve_verbose(verbose)
+        cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                         steps=len(data) if len(data) is not None else None)
+        logs = self._evaluate_data(data, device, cbs)
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self._log_names() if k in logs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for ``x`` as numpy arrays (a list or dict for several outputs)."""
+        from kerasish import callbacks as callbacks_mod
+
+        self._ensure_built_for_training("predict")
+        self._check_x(x)
+        device = self._training_device()
+        data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps)
+        verbose = _resolve_verbose(verbose)
+        cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                         steps=len(data) if len(data) is not None else None)
+        self.eval()
+        cbs.on_predict_begin()
+        chunks = None
+        with torch.inference_mode(), self._autocast(device):
+            for step, (bx, _, _) in enumerate(data.epoch()):
+                cbs.on_predict_batch_begin(step)
+                outs = self._forward(bx, False)
+                if chunks is None:
+                    chunks = [[] for _ in outs]
+                for c, o in zip(chunks, outs):
+                    c.append(o)
+                cbs.on_predict_batch_end(step, {"outputs": outs})
+        cbs.on_predict_end()
+        if chunks is None:
+            raise ValueError("predict() got no data.")
+        arrays = [torch.cat(c).float().cpu().numpy() if c[0].is_floating_point() else torch.cat(c).cpu().numpy() for c in chunks]
+        return self._pack_outputs(arrays)
+
+    def _pack_outputs(self, arrays):
+        struct = getattr(self, "_output_struct", None)
+        if struct is None:
+            return arrays[0] if len(arrays) == 1 else arrays
+        from kerasish.engine.keras_tensor import pack_like
+
+        return pack_like(struct, arrays)
+
+    # ------------------------------------------------------------------
+    # on_batch
+    # ------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._require_compiled("train_on_batch")
+        device = self._training_device()
+        self._prepare_optimizer()
+        bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
+        self._reset_trackers()
+        self.train()
+        try:
+            self._train_step(bx, by, bsw, self._grad_scaler(device), device, self._class_weight_tensor(class_weight, device))
+        finally:
+            self.eval()
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        device = self._training_device()
+        bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
+        self._reset_trackers()
+        self.eval()
+        self._test_step(bx, by, bsw, device)
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x):
+        self._ensure_built_for_training("predict_on_batch")
+        device = self._training_device()
+        self.eval()
+        with torch.inference_mode():
+            outs = self._forward(D.to_device(x, device), False)
+        return self._pack_outputs([o.float().cpu().numpy() for o in outs])
+
+    def _batch_result(self, return_dict):
+        logs = self._float_logs()
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self._log_names() if k in logs]
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------
+    @property
+    def metrics_names(self):
+        """``["loss", "accuracy", ...]``: the names of evaluate()'s values."""
+        if not getattr(self, "compiled", False):
+            return []
+        if self._compile_state.metrics is None:
+            return ["loss"]
+        return self._log_names()
+
+    @property
+    def metrics(self):
+        out = []
+        if getattr(self, "compiled", False) and self._compile_state.metrics:
+            out = [m for built in self._compile_state.metrics for m, _ in built]
+        return out
+
+
+def _crossentropy_object(loss):
+    """A crossentropy given by name or function (a LossFunctionWrapper) as its
+    class, so that a from_logits twin can be made; anything else unchanged."""
+    from kerasish import losses as L
+
+    fn = getattr(loss, "fn", None)
+    classes = {L.categorical_crossentropy: L.CategoricalCrossentropy, L.sparse_categorical_crossentropy: L.SparseCategoricalCrossentropy,
+               L.binary_crossentropy: L.BinaryCrossentropy}
+    if fn in classes:
+        kwargs = dict(getattr(loss, "_fn_kwargs", {}))
+        return classes[fn](name=loss.name, reduction=loss.reduction, **kwargs)
+    return loss
+
+
+def _apply_output_activation(act, logits):
+    from kerasish import activations
+
+    if act is activations.softmax:
+        return torch.softmax(logits, dim=-1)
+    return torch.sigmoid(logits)
+
+
+def _batch_len(x):
+    leaves = D.flat_leaves(x)
+    return int(leaves[0].shape[0]) if leaves else 0
+
+
+def _unpack_validation(v):
+    if isinstance(v, tuple) and len(v) in (2, 3):
+        return (v[0], v[1], v[2] if len(v) == 3 else None)
+    if isinstance(v, list) and len(v) in (2, 3) and all(D.is_array_like(p) for p in v if p is not None):
+        return (v[0], v[1], v[2] if len(v) == 3 else None)
+    return v, None, None
+
+
+def _should_validate(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return int(verbose)
