@@ -37,8 +37,7 @@ x = Flatten()(x)
 x = Dense(1024, activation='relu')(x)
 preds = Dense(N_CLASSES, activation='softmax')(x)
 model = Model(inputs=x0, outputs=preds)
-# compile/fit arrive with the training issue
-# model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
+model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
 
 model.summary()
 

@@ -143,6 +143,7 @@ class ArrayData:
         else:
             perm = None
         steps = len(self)
+        simple = all(s is None or isinstance(s, torch.Tensor) for s in (self.x, self.y, self.sw))
         for i in range(steps):
             start = (i * bs) % n
             stop = min(start + bs, n)
@@ -151,7 +152,10 @@ class ArrayData:
             else:
                 idx = perm[start:stop]
                 take = lambda t: t.index_select(0, idx)
-            batch = tuple(map_nested(take, s) for s in (self.x, self.y, self.sw))
+            if simple:  # one array each: skip the structure walk
+                batch = tuple(None if s is None else take(s) for s in (self.x, self.y, self.sw))
+            else:
+                batch = tuple(map_nested(take, s) for s in (self.x, self.y, self.sw))
             if not self._gather_on_device and self.device.type != "cpu":
                 batch = tuple(to_device(s, self.device) for s in batch)
             yield batch

@@ -113,6 +113,7 @@ class Trainer:
         self._regularized = [(v.regularizer, v) for v in self.weights if v.regularizer is not None]
         self._activity_layers = [l for l in self._all_layers() if l.activity_regularizer is not None]
         self._optimizer_built_for = None
+        self._scales_loss = getattr(self.optimizer, "loss_scale_factor", None) is not None
         self._steps_done = 0
         self._loss_sum, self._loss_count, self._out_loss_sums = None, 0, None
 
@@ -360,9 +361,13 @@ class Trainer:
         from kerasish.engine.functional import Functional
 
         if isinstance(self, Functional):
-            flat = self._flat_model_inputs((x,))
-            outs = self._run_graph([layout.to_internal(t) for t in flat], training, self._train_steps if logits else self._steps)
-            return [layout.to_keras(o) for o in outs]
+            steps = self._train_steps if logits else self._steps
+            if type(x) is torch.Tensor and len(self._inputs_flat) == 1:  # the common case, kept short
+                outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, steps)
+            else:
+                flat = self._flat_model_inputs((x,))
+                outs = self._run_graph([layout.to_internal(t) for t in flat], training, steps)
+            return [o.permute(0, 2, 3, 1) if o.dim() == 4 else o for o in outs]
         y = self(x, training=training) if not isinstance(x, (list, tuple)) else self(*x, training=training)
         return D.flat_leaves(y)
 
@@ -399,6 +404,16 @@ class Trainer:
                         pass
                     built.append((m, weighted))
             state.metrics.append(built)
+        # Ranking metrics give the same result on logits as on softmax
+        # probabilities; only other metrics need the activation applied.
+        ranking = (metrics_mod.CategoricalAccuracy, metrics_mod.SparseCategoricalAccuracy,
+                   metrics_mod.TopKCategoricalAccuracy, metrics_mod.SparseTopKCategoricalAccuracy)
+        from kerasish import activations
+
+        self._metric_activations = [
+            None if act is None or (act is activations.softmax and all(isinstance(m, ranking) for m, _ in built)) else act
+            for act, built in zip(state.fused, state.metrics)
+        ]
         self._loss_sum = None
 
     def _compute_loss(self, y_true, y_pred, sample_weight):
@@ -422,9 +437,9 @@ class Trainer:
                 total = total + l
         return total, per_output
 
-    def _metric_preds(self, y_pred):
-        state = self._compile_state
-        return [p if act is None else _apply_output_activation(act, p) for p, act in zip(y_pred, state.fused)]
+    def _metric_preds(self, y_pred, activations=None):
+        acts = activations if activations is not None else self._compile_state.fused
+        return [p if act is None else _apply_output_activation(act, p) for p, act in zip(y_pred, acts)]
 
     def _update_trackers(self, loss, per_output, y_true, y_pred, sample_weight, batch_size):
         with torch.no_grad():
@@ -433,13 +448,13 @@ class Trainer:
                 self._loss_sum = torch.zeros((), device=loss.device)
                 self._loss_count = 0
                 self._out_loss_sums = [None if p is None else torch.zeros((), device=loss.device) for p in per_output]
-            self._loss_sum += loss * batch_size
+            self._loss_sum.add_(loss, alpha=batch_size)
             self._loss_count += batch_size
             if len(per_output) > 1:
                 for i, p in enumerate(per_output):
                     if p is not None:
                         self._out_loss_sums[i] += p.detach().float() * batch_size
-            preds = self._metric_preds(y_pred)
+            preds = self._metric_preds(y_pred, self._metric_activations)
             for i, built in enumerate(self._compile_state.metrics):
                 for m, weighted in built:
                     sw = sample_weight[i] if isinstance(sample_weight, list) else sample_weight
@@ -516,10 +531,11 @@ class Trainer:
             else:
                 y_pred = self._forward(x, True, logits=True)
                 loss, per_output = self._compute_loss(y_true, y_pred, sw)
+        scaled = self.optimizer.scale_loss(loss) if self._scales_loss else loss
         if scaler is not None:
-            scaler.scale(loss).backward()
+            scaler.scale(scaled).backward()
         else:
-            loss.backward()
+            scaled.backward()
         self.optimizer.step(grad_scaler=scaler)
         self.optimizer.zero_grad()
         if self._compile_state.metrics is None:
@@ -700,16 +716,20 @@ class Trainer:
                                          steps=len(data) if len(data) is not None else None)
         self.eval()
         cbs.on_predict_begin()
+        hooks = bool(cbs.callbacks)  # nothing to call per batch: keep the loop bare
         chunks = None
+        forward = self._forward
         with torch.inference_mode(), self._autocast(device):
             for step, (bx, _, _) in enumerate(data.epoch()):
-                cbs.on_predict_batch_begin(step)
-                outs = self._forward(bx, False)
+                if hooks:
+                    cbs.on_predict_batch_begin(step)
+                outs = forward(bx, False)
                 if chunks is None:
                     chunks = [[] for _ in outs]
                 for c, o in zip(chunks, outs):
                     c.append(o)
-                cbs.on_predict_batch_end(step, {"outputs": outs})
+                if hooks:
+                    cbs.on_predict_batch_end(step, {"outputs": outs})
         cbs.on_predict_end()
         if chunks is None:
             raise ValueError("predict() got no data.")

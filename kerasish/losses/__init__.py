@@ -38,7 +38,6 @@ from kerasish.losses.loss import (
     squeeze_or_expand_to_same_rank,
     standardize_reduction,
 )
-from kerasish.losses.losses import *  # noqa: F401,F403
 from kerasish.losses.losses import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,

@@ -139,6 +139,7 @@ class Adam(Optimizer):
 
     def _init_state(self):
         opt = self._torch_optimizer
+        self._torch_steps_at = None  # state (re)made: resynchronise before the next step
         self._step_tensors = []
         for group in opt.param_groups:
             fused = bool(group.get("fused"))
@@ -160,10 +161,13 @@ class Adam(Optimizer):
         # torch counts steps per parameter; Keras counts them once. Keep torch's
         # counters at `iterations` (they move on skipped or gradient-less steps).
         steps = getattr(self, "_step_tensors", None)
+        if getattr(self, "_torch_steps_at", None) == self._iterations:
+            return  # torch's counters moved with every step since the last sync
         if steps:
             with torch.no_grad():
                 torch._foreach_zero_(steps)
                 torch._foreach_add_(steps, float(self._iterations))
+            self._torch_steps_at = self._iterations
 
     def _prepare_step(self, lr):
         # Keras: p -= alpha * m / (sqrt(v) + eps), alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)

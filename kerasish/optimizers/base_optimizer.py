@@ -555,6 +555,10 @@ class Optimizer:
             grad_scaler.update()
         else:
             opt.step()
+        # Every parameter got a gradient and none was skipped: torch's per-parameter
+        # step counters now equal iterations + 1, so the next step need not reset them.
+        complete = grad_scaler is None and len(params) == len(self._params)
+        self._torch_steps_at = self._iterations + 1 if complete else None
         if self._constrained:
             with torch.no_grad():
                 for v in self._constrained:

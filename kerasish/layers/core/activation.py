@@ -9,6 +9,16 @@ from kerasish.engine import layout
 from kerasish.engine.layer import Layer
 
 
+# The activations layers use most, straight to the torch op: the wrappers in
+# kerasish.activations check their arguments, which a layer's call need not redo.
+_FAST = {
+    activations.relu: torch.relu,
+    activations.sigmoid: torch.sigmoid,
+    activations.tanh: torch.tanh,
+    activations.linear: None,
+}
+
+
 def apply_activation(fn, x: torch.Tensor) -> torch.Tensor:
     """Apply ``fn`` to an internal-layout tensor.
 
@@ -17,6 +27,11 @@ def apply_activation(fn, x: torch.Tensor) -> torch.Tensor:
     it is. A user callable (no ``axis_dependent`` flag) may depend on axes the
     way Keras users write them, so it sees the tensor in Keras layout (views).
     """
+    if fn in _FAST:
+        fast = _FAST[fn]
+        return x if fast is None else fast(x)
+    if fn is activations.softmax:
+        return torch.softmax(x, dim=1 if x.dim() == 4 else -1)
     if x.dim() == 4:
         flag = getattr(fn, "axis_dependent", None)
         if flag is None:
