@@ -35,3 +35,5 @@ from kerasish.layers.reshaping.up_sampling2d import UpSampling2D
 from kerasish.layers.core.identity import Identity
 from kerasish.layers.core.lambda_layer import Lambda
 from kerasish.layers.preprocessing.rescaling import Rescaling
+
+# --- preprocessing and augmentation ---
