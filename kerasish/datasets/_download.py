@@ -1,0 +1,542 @@
+"""Download, cache and safely read the files of the built-in datasets.
+
+Two halves:
+
+* **Download and cache** (:func:`get_file`). Files live in
+  ``~/.kerasish/datasets`` (``$KERASISH_HOME/datasets`` when the
+  ``KERASISH_HOME`` environment variable is set), under the file names Keras
+  uses, fetched from the same URLs as Keras. A download streams into a
+  temporary file next to the target while its checksum is computed; only a
+  file whose checksum matches is moved into place (``os.replace``, atomic), so
+  an interrupted or corrupt download never leaves a partial file behind. A
+  cached file whose checksum does not match is deleted and fetched again.
+  Without network, the error names the dataset, the URL and the exact path
+  where the file can be placed by hand to work offline.
+
+* **Safe reading** (:func:`load_cifar_batch`). The CIFAR "python version"
+  archives hold Python 2 pickles. They are read with
+  :class:`RestrictedUnpickler`, which never calls any function or class named
+  by the file except a handful of small validating functions written here;
+  see its docstring for why that is safe.
+
+The tables :data:`ORIGINS` and :data:`CHECKSUMS` are looked up at call time,
+so tests (or a mirror) can patch entries, e.g.
+``monkeypatch.setitem(_download.ORIGINS, "mnist.npz", "file:///tmp/mnist.npz")``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import pickle
+import re
+import sys
+import tempfile
+import urllib.error
+from urllib.request import urlopen
+
+import numpy as np
+
+_KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_TORONTO = "https://www.cs.toronto.edu/~kriz/"
+
+#: Source URL of every dataset file, keyed by the file name Keras uses.
+ORIGINS: dict[str, str] = {
+    "mnist.npz": _KERAS_BUCKET + "mnist.npz",
+    "train-labels-idx1-ubyte.gz": _KERAS_BUCKET + "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz": _KERAS_BUCKET + "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz": _KERAS_BUCKET + "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz": _KERAS_BUCKET + "t10k-images-idx3-ubyte.gz",
+    "cifar-10-python.tar.gz": _TORONTO + "cifar-10-python.tar.gz",
+    "cifar-100-python.tar.gz": _TORONTO + "cifar-100-python.tar.gz",
+}
+
+#: ``(algorithm, hex digest)`` of every dataset file, keyed like ORIGINS.
+#: MNIST and CIFAR: the sha256 values in Keras's ``keras/src/datasets``.
+#: Fashion-MNIST (Keras checks none): the md5 values published by Zalando
+#: in the Fashion-MNIST README (also used by torchvision).
+CHECKSUMS: dict[str, tuple[str, str] | None] = {
+    "mnist.npz": ("sha256", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),
+    "train-labels-idx1-ubyte.gz": ("md5", "25c81989df183df01b3e8a0aad5dffbe"),
+    "train-images-idx3-ubyte.gz": ("md5", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    "t10k-labels-idx1-ubyte.gz": ("md5", "bb300cfdad3c16e7a12a480ee83cd310"),
+    "t10k-images-idx3-ubyte.gz": ("md5", "bef4ecab320f06d8554ea6380940ec79"),
+    "cifar-10-python.tar.gz": ("sha256", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"),
+    "cifar-100-python.tar.gz": ("sha256", "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7"),
+}
+
+_CHUNK = 1 << 20
+
+
+# --------------------------------------------------------------------------
+# Cache folder
+# --------------------------------------------------------------------------
+def kerasish_home() -> str:
+    """The kerasish home folder: ``$KERASISH_HOME`` or ``~/.kerasish``."""
+    home = os.environ.get("KERASISH_HOME") or os.path.join("~", ".kerasish")
+    return os.path.abspath(os.path.expanduser(home))
+
+
+def datasets_dir(cache_subdir: str = "") -> str:
+    """The folder where dataset files are cached (not created here).
+
+    Args:
+        cache_subdir: sub-folder of ``<home>/datasets`` (e.g.
+            ``"fashion-mnist"``), or ``""``.
+
+    Returns:
+        ``<home>/datasets[/cache_subdir]`` where ``<home>`` is
+        :func:`kerasish_home`.
+    """
+    return os.path.join(kerasish_home(), "datasets", cache_subdir) if cache_subdir else os.path.join(kerasish_home(), "datasets")
+
+
+def _fallback_dir(cache_subdir: str) -> str:
+    # As Keras does when its home is not writable: <tmp>/.kerasish/datasets.
+    base = os.path.join(tempfile.gettempdir(), ".kerasish", "datasets")
+    return os.path.join(base, cache_subdir) if cache_subdir else base
+
+
+def _writable_dir(path: str) -> bool:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
+
+
+# --------------------------------------------------------------------------
+# Checksums
+# --------------------------------------------------------------------------
+def file_hash(path: str, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB chunks.
+
+    Args:
+        path: the file.
+        algorithm: ``"sha256"`` or ``"md5"`` (any ``hashlib`` name works).
+    """
+    try:
+        hasher = hashlib.new(algorithm)
+    except ValueError:
+        raise ValueError(f"Unknown hash algorithm: algorithm={algorithm!r}.") from None
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def validate_file(path: str, checksum: tuple[str, str] | None) -> bool:
+    """Whether ``path`` matches ``checksum`` (``(algorithm, hex)``; None: always)."""
+    if checksum is None:
+        return True
+    algorithm, expected = checksum
+    return file_hash(path, algorithm) == expected.lower()
+
+
+# --------------------------------------------------------------------------
+# Download
+# --------------------------------------------------------------------------
+def _offline_message(dataset: str, fname: str, origin: str, target: str, reason: object, extra: str = "") -> str:
+    return (
+        f"Could not download the {dataset} dataset file '{fname}' from {origin} "
+        f"({reason}). To use the {dataset} dataset offline, download {origin} on a "
+        f"machine with network access and place the file, unchanged and named "
+        f"'{fname}', at:\n    {target}\n{extra}"
+        "(The cache folder is <KERASISH_HOME>/datasets; KERASISH_HOME defaults to "
+        "~/.kerasish.)"
+    )
+
+
+def _download(origin: str, target: str, checksum: tuple[str, str] | None, dataset: str, fname: str, extra_hint: str) -> None:
+    """Stream ``origin`` into a temporary file, verify it, then move it to ``target``."""
+    folder = os.path.dirname(target)
+    algorithm, expected = checksum if checksum is not None else ("sha256", None)
+    hasher = hashlib.new(algorithm)
+    print(f"Downloading data from {origin}", file=sys.stdout, flush=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
+    done = False
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                response = urlopen(origin, timeout=60)
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+                reason = getattr(e, "reason", None) or e
+                raise ConnectionError(_offline_message(dataset, fname, origin, target, reason, extra_hint)) from e
+            with response:
+                while True:
+                    try:
+                        chunk = response.read(_CHUNK)
+                    except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+                        raise ConnectionError(
+                            _offline_message(dataset, fname, origin, target, f"download interrupted: {e}", extra_hint)
+                        ) from e
+                    if not chunk:
+                        break
+                    hasher.update(chunk)
+                    out.write(chunk)
+        if expected is not None and hasher.hexdigest() != expected.lower():
+            raise ValueError(
+                f"Incomplete or corrupted file detected while downloading the {dataset} dataset "
+                f"from {origin}: the {algorithm} file hash is {hasher.hexdigest()}, expected "
+                f"{expected}. Nothing was written to {target}."
+            )
+        os.replace(tmp, target)
+        done = True
+    finally:
+        if not done and os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def get_file(fname: str, key: str | None = None, cache_subdir: str = "", dataset: str = "", extra_hint: str = "") -> str:
+    """Return the local path of a dataset file, downloading it if needed.
+
+    The file is looked for at ``<home>/datasets/<cache_subdir>/<fname>``. If it
+    is there and its checksum matches (or no checksum is known) it is used as
+    is; a file with a wrong checksum is deleted and fetched again. Otherwise it
+    is downloaded from ``ORIGINS[key]``, checked against ``CHECKSUMS[key]`` and
+    moved into place.
+
+    Args:
+        fname: the file name in the cache folder (a bare name, not a path).
+        key: entry of :data:`ORIGINS` / :data:`CHECKSUMS` (default ``fname``).
+        cache_subdir: sub-folder of ``<home>/datasets``.
+        dataset: the dataset's name, for messages.
+        extra_hint: an extra line for the offline error message.
+
+    Returns:
+        The absolute path of the verified local file.
+
+    Raises:
+        ValueError: ``fname`` is a path, or the downloaded file's checksum is
+            wrong.
+        ConnectionError: the file is not cached and cannot be downloaded (an
+            ``OSError``); the message says where to place it by hand.
+
+    Example:
+        >>> path = get_file("mnist.npz", dataset="MNIST")  # doctest: +SKIP
+    """
+    fname = os.fspath(fname)
+    if not fname or os.sep in fname or (os.altsep and os.altsep in fname) or fname in (".", ".."):
+        raise ValueError(
+            "Paths are not accepted as a dataset file name: give a bare file name; "
+            f"it is stored in {datasets_dir(cache_subdir)}. Received: {fname!r}."
+        )
+    key = fname if key is None else key
+    if key not in ORIGINS:
+        raise ValueError(f"Unknown dataset file key: {key!r}. Known: {sorted(ORIGINS)}.")
+    origin = ORIGINS[key]
+    checksum = CHECKSUMS.get(key)
+    dataset = dataset or key
+
+    folder = datasets_dir(cache_subdir)
+    target = os.path.join(folder, fname)
+    if not os.path.exists(target) and not _writable_dir(folder):
+        # Home not writable (e.g. read-only home): use <tmp>/.kerasish like Keras.
+        folder = _fallback_dir(cache_subdir)
+        os.makedirs(folder, exist_ok=True)
+        target = os.path.join(folder, fname)
+
+    if os.path.exists(target):
+        if validate_file(target, checksum):
+            return target
+        algorithm, expected = checksum
+        print(
+            f"A local file was found at {target}, but its {algorithm} file hash does not "
+            f"match the original value of {expected}, so it is deleted and the data is "
+            "downloaded again.",
+            file=sys.stdout,
+            flush=True,
+        )
+        os.remove(target)
+    os.makedirs(folder, exist_ok=True)
+    _download(origin, target, checksum, dataset, fname, extra_hint)
+    return target
+
+
+# --------------------------------------------------------------------------
+# Restricted reader for the CIFAR pickles
+# --------------------------------------------------------------------------
+_NUMERIC_CODE = re.compile(r"^(?:b1|[iuf][1248]|f2|f16|c8|c16|c32)$")
+
+
+class _NDArrayMarker:
+    """Stands for ``numpy.ndarray`` in a pickle; it cannot be called."""
+
+    def __repr__(self):
+        return "<numpy.ndarray marker>"
+
+
+_NDARRAY = _NDArrayMarker()
+
+
+def _text(value, what: str) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii")
+    if not isinstance(value, str):
+        raise pickle.UnpicklingError(f"Unexpected {what} in pickle: {value!r}.")
+    return value
+
+
+class _DTypeSpec:
+    """Record of a pickled ``numpy.dtype(code, align, copy)`` plus its state.
+
+    Only plain numeric codes (``u1``, ``i8``, ``f4``...) are accepted, with
+    no fields, sub-arrays or object items.
+    """
+
+    code = None
+    byteorder = "|"
+
+    def __init__(self, code, align=False, copy=False, *rest):
+        code = _text(code, "dtype code")
+        if rest or not _NUMERIC_CODE.match(code):
+            raise pickle.UnpicklingError(f"Refusing numpy dtype {code!r} in pickle (only plain numeric dtypes).")
+        self.code = code
+        self.byteorder = "|"
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) not in (8, 9):
+            raise pickle.UnpicklingError(f"Unexpected numpy dtype state in pickle: {state!r}.")
+        if any(item is not None for item in state[2:5]) or (len(state) == 9 and state[8]):
+            raise pickle.UnpicklingError("Refusing structured numpy dtype in pickle.")
+        order = _text(state[1], "byte order")
+        if order not in ("|", "<", ">", "="):
+            raise pickle.UnpicklingError(f"Unexpected byte order in pickle: {order!r}.")
+        self.byteorder = order
+
+    def resolve(self) -> np.dtype:
+        if self.code is None:
+            raise pickle.UnpicklingError("Incomplete numpy dtype in pickle.")
+        dtype = np.dtype(self.code)
+        return dtype.newbyteorder(self.byteorder) if self.byteorder in "<>" else dtype
+
+
+class _ArraySpec:
+    """Record of a pickled ``ndarray``; :meth:`__setstate__` builds the data.
+
+    The state ``(version, shape, dtype, is_fortran, raw_bytes)`` is checked
+    (shape of non-negative ints, a :class:`_DTypeSpec`, exactly
+    ``prod(shape) * itemsize`` bytes) and turned into an array with
+    ``np.frombuffer``: numpy's own ``__setstate__`` never sees file data.
+    """
+
+    array = None
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise pickle.UnpicklingError("Unexpected numpy array state in pickle.")
+        shape, dtype, fortran, raw = state[-4:]
+        if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
+            raise pickle.UnpicklingError(f"Unexpected numpy array shape in pickle: {shape!r}.")
+        if not isinstance(dtype, _DTypeSpec):
+            raise pickle.UnpicklingError("Unexpected numpy array dtype in pickle.")
+        if isinstance(raw, str):  # pickles read with encoding="latin1"
+            raw = raw.encode("latin1")
+        if not isinstance(raw, (bytes, bytearray)):
+            raise pickle.UnpicklingError("Unexpected numpy array data in pickle.")
+        dt = dtype.resolve()
+        count = int(np.prod(shape, dtype=np.int64))
+        if len(raw) != count * dt.itemsize:
+            raise pickle.UnpicklingError(
+                f"numpy array data in pickle has {len(raw)} bytes, expected {count * dt.itemsize} "
+                f"for shape {shape} and dtype {dt}."
+            )
+        self.array = np.frombuffer(raw, dtype=dt, count=count).reshape(shape, order="F" if fortran else "C")
+
+
+def _reconstruct(subtype, shape, typecode):
+    # numpy.core.multiarray._reconstruct(ndarray, (0,), b'b'): the empty
+    # placeholder that BUILD then fills through __setstate__.
+    if subtype is not _NDARRAY or shape != (0,) or typecode not in (b"b", "b"):
+        raise pickle.UnpicklingError("Refusing numpy _reconstruct call with unexpected arguments in pickle.")
+    return _ArraySpec()
+
+
+def _codecs_encode(text, encoding="utf-8"):
+    # Python 3 writes ``bytes`` in protocol-2 pickles as
+    # _codecs.encode(str, "latin1"); only that exact conversion is allowed.
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("Refusing _codecs.encode call with unexpected arguments in pickle.")
+    return text.encode("latin1")
+
+
+_ALLOWED_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy", "dtype"): _DTypeSpec,
+    ("_codecs", "encode"): _codecs_encode,
+}
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """A pickle reader that can only build dicts, lists, strings, numbers and
+    plain numeric numpy arrays: exactly what the CIFAR batch files contain.
+
+    Why this is safe: a pickle can only run code through the globals it names
+    (``GLOBAL`` / ``STACK_GLOBAL`` opcodes, resolved by :meth:`find_class`),
+    which ``REDUCE``/``NEWOBJ``/``BUILD`` then call. Here :meth:`find_class`
+    never imports anything. It refuses every name with
+    ``pickle.UnpicklingError``, except the five a numpy array pickle uses,
+    and for those it returns stand-ins written in this module:
+    ``numpy.ndarray`` becomes an inert marker that cannot be called;
+    ``numpy.core.multiarray._reconstruct`` (either numpy spelling) and
+    ``numpy.dtype`` become recorders that check their arguments and
+    build nothing; ``_codecs.encode`` only accepts ``(str, "latin1")``.
+    The recorded arrays are then made with ``np.frombuffer`` from a plain
+    numeric dtype (no object or structured dtypes, so no pointers and no
+    ``__setstate__`` of numpy called on file data) and an exactly sized
+    byte string. ``persistent_load`` and out-of-band buffers are not set, so
+    those opcodes fail too. A file such as one whose ``__reduce__`` names
+    ``os.system`` therefore fails with ``UnpicklingError`` before anything
+    runs.
+
+    Use :func:`restricted_loads` / :func:`load_cifar_batch` rather than this
+    class directly: they also swap the recorders for the finished arrays.
+    """
+
+    def find_class(self, module, name):
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except (KeyError, TypeError):
+            raise pickle.UnpicklingError(
+                f"Refusing to load global '{module}.{name}' from a dataset pickle: only numpy "
+                "array data is accepted. The file may be corrupted or malicious."
+            ) from None
+
+
+def _finish(obj, depth=0):
+    if depth > 20:
+        raise pickle.UnpicklingError("Dataset pickle is nested too deeply.")
+    if isinstance(obj, _ArraySpec):
+        if obj.array is None:
+            raise pickle.UnpicklingError("Incomplete numpy array in dataset pickle.")
+        return obj.array
+    if isinstance(obj, (_DTypeSpec, _NDArrayMarker)):
+        raise pickle.UnpicklingError("Unexpected numpy object in dataset pickle.")
+    if isinstance(obj, dict):
+        return {_finish(k, depth + 1): _finish(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finish(v, depth + 1) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_finish(v, depth + 1) for v in obj)
+    return obj
+
+
+def restricted_load(fileobj, encoding: str = "bytes"):
+    """Read one pickle from a binary file object with :class:`RestrictedUnpickler`.
+
+    Args:
+        fileobj: an open binary file.
+        encoding: how Python 2 ``str`` objects are decoded; ``"bytes"`` (the
+            CIFAR convention, as in Keras) keeps them as ``bytes``.
+
+    Returns:
+        The loaded object, numpy arrays finished.
+
+    Raises:
+        pickle.UnpicklingError: the pickle names anything else.
+    """
+    return _finish(RestrictedUnpickler(fileobj, encoding=encoding).load())
+
+
+def restricted_loads(data: bytes, encoding: str = "bytes"):
+    """:func:`restricted_load` on a ``bytes`` object."""
+    import io
+
+    return restricted_load(io.BytesIO(data), encoding=encoding)
+
+
+def load_cifar_batch(fileobj, source: str, label_key: str = "labels"):
+    """Parse one CIFAR batch file (``data_batch_1``, ``test``, ...).
+
+    The file is a pickled dict with bytes keys: ``b"data"``, a ``uint8`` array
+    of shape ``(N, 3072)`` (rows are 1024 red, then green, then blue values of
+    a 32x32 image), and ``b"labels"`` (CIFAR-10) or ``b"fine_labels"`` /
+    ``b"coarse_labels"`` (CIFAR-100), lists of ``N`` ints.
+
+    Args:
+        fileobj: open binary file.
+        source: name of the file, for messages.
+        label_key: ``"labels"``, ``"fine_labels"`` or ``"coarse_labels"``.
+
+    Returns:
+        ``(data, labels)``: ``data`` ``uint8`` of shape ``(N, 3, 32, 32)``
+        (channels first, as in the file) and ``labels`` a list of ``N`` ints.
+
+    Raises:
+        ValueError: the file is not a CIFAR batch (message names ``source``).
+    """
+    try:
+        d = restricted_load(fileobj, encoding="bytes")
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, UnicodeDecodeError) as e:
+        raise ValueError(f"Could not read the CIFAR batch file {source}: {e}") from e
+    if not isinstance(d, dict):
+        raise ValueError(f"The CIFAR batch file {source} does not hold a dict (got {type(d).__name__}).")
+    d = {(k.decode("utf8") if isinstance(k, bytes) else k): v for k, v in d.items()}
+    if "data" not in d or label_key not in d:
+        raise ValueError(f"The CIFAR batch file {source} has no '{'data' if 'data' not in d else label_key}' entry; keys: {sorted(map(str, d))}.")
+    data, labels = d["data"], d[label_key]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise ValueError(
+            f"The 'data' entry of the CIFAR batch file {source} must be a uint8 array of shape (N, 3072); "
+            f"got {getattr(data, 'dtype', type(data).__name__)} {getattr(data, 'shape', '')}."
+        )
+    if isinstance(labels, np.ndarray):
+        labels = labels.tolist()
+    if not isinstance(labels, list) or len(labels) != data.shape[0] or not all(type(v) is int and 0 <= v < 256 for v in labels):
+        raise ValueError(f"The '{label_key}' entry of the CIFAR batch file {source} must be a list of {data.shape[0]} ints in [0, 255].")
+    return data.reshape(data.shape[0], 3, 32, 32), labels
+
+
+def read_cifar_batches(archive: str, folder: str, members: list[str], label_key: str, dataset: str):
+    """Read CIFAR batch files from the cached archive (or an extracted folder).
+
+    If ``<datasets>/<folder>/`` already holds every member (e.g. unpacked by
+    hand) and the archive is not cached, the members are read from there.
+    Otherwise the archive is fetched/verified with :func:`get_file` and the
+    members are read straight out of the ``.tar.gz`` (nothing is extracted
+    to disk, so archive paths are never trusted).
+
+    Args:
+        archive: archive file name, e.g. ``"cifar-10-python.tar.gz"``.
+        folder: the folder inside the archive, e.g. ``"cifar-10-batches-py"``.
+        members: batch file names inside ``folder``.
+        label_key: passed to :func:`load_cifar_batch`.
+        dataset: name for messages.
+
+    Returns:
+        A list of ``(data, labels)`` per member, in order.
+    """
+    import tarfile
+
+    cache = datasets_dir()
+    local = os.path.join(cache, folder)
+    if not os.path.exists(os.path.join(cache, archive)) and all(os.path.isfile(os.path.join(local, m)) for m in members):
+        out = []
+        for m in members:
+            with open(os.path.join(local, m), "rb") as f:
+                out.append(load_cifar_batch(f, os.path.join(local, m), label_key))
+        return out
+    hint = f"(Or unpack the archive so that the folder {local} holds {', '.join(members)}.)\n"
+    path = get_file(archive, dataset=dataset, extra_hint=hint)
+    wanted = {f"{folder}/{m}": m for m in members}
+    found = {}
+    try:
+        # One sequential pass over the gzip stream ("r|gz"): no rewinding.
+        with tarfile.open(path, "r|gz") as tar:
+            for info in tar:
+                m = wanted.get(info.name)
+                if m is None or m in found:
+                    continue
+                if not info.isfile():
+                    raise ValueError(f"The member '{info.name}' of the {dataset} archive {path} is not a regular file.")
+                with tar.extractfile(info) as f:
+                    found[m] = load_cifar_batch(f, f"{path}:{info.name}", label_key)
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise ValueError(f"Could not read the {dataset} archive {path}: {e}") from e
+    missing = [name for name, m in wanted.items() if m not in found]
+    if missing:
+        raise ValueError(f"The {dataset} archive {path} has no member(s) {missing}.")
+    return [found[m] for m in members]
