@@ -6,3 +6,9 @@ from kerasish.utils.random import set_random_seed
 __all__ = ["set_random_seed"]
 
 # --- image folders and image utilities ---
+from kerasish.utils.dataset_utils import split_dataset
+from kerasish.utils.image_dataset import image_dataset_from_directory
+from kerasish.utils.image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
+from kerasish.utils.numerical_utils import normalize, to_categorical
+
+__all__ += ["array_to_img", "image_dataset_from_directory", "img_to_array", "load_img", "normalize", "save_img", "smart_resize", "split_dataset", "to_categorical"]

@@ -1,0 +1,499 @@
+"""``image_dataset_from_directory``: a folder of class sub-folders of images
+as a re-iterable dataset of ``(images, labels)`` batches, as in Keras 3.
+
+Indexing, class inference, the file order, the seeded shuffle of the file list
+and the training / validation split follow ``keras.utils`` exactly (the same
+files land in the same subset for the same ``seed``). Images are read and
+decoded in ``DataLoader`` worker processes with ``torchvision.io`` (libjpeg-turbo,
+libpng, libwebp, giflib; PIL for BMP and anything torchvision cannot read),
+resized as ``keras.ops.image.resize`` does (half-pixel centres, no antialias)
+and batched in the worker, so the main process only receives finished batches.
+
+Differences from Keras (which returns a ``tf.data.Dataset``):
+
+* the object returned is an ``ImageDirectoryDataset``: iterate it in ``fit`` /
+  ``evaluate`` / ``predict`` or in any torch loop; ``len()`` is the number of
+  batches;
+* images are float32 torch tensors in ``[0, 255]``, NHWC by default; ``int``
+  labels are int64 (Keras: int32);
+* per-epoch reshuffling draws a full seeded permutation each epoch instead of
+  tf.data's shuffle buffer of ``8 * batch_size``, so the batch order within an
+  epoch differs from TensorFlow's (the split itself is identical);
+* a file that cannot be decoded is skipped with a warning naming it (the batch
+  is one image smaller) where tf.data would stop with an error;
+* ``"lanczos3"``, ``"lanczos5"``, ``"gaussian"``, ``"mitchellcubic"``
+  interpolations are not available on torch (as in Keras's torch backend);
+  ``"area"`` is torch's adaptive average pooling;
+* ``pad_to_aspect_ratio`` pads then resizes, as Keras's backend-agnostic path
+  (``keras.ops.image.resize``); TensorFlow's ``resize_with_pad`` resizes then
+  pads, which differs by interpolation at the borders.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import warnings
+
+import numpy as np
+import torch
+
+from kerasish.utils.image_utils import _TORCH_MODES, resize_images
+
+ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_KERAS_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+
+# ----------------------------------------------------------------------------- indexing (Keras's rules)
+
+def _iter_valid_files(directory, follow_links, formats):
+    walk = os.walk(directory, followlinks=follow_links)
+    for root, _, files in sorted(walk, key=lambda x: x[0]):
+        for fname in sorted(files):
+            if fname.lower().endswith(formats):
+                yield root, fname
+
+
+def _index_subdirectory(directory, class_index, follow_links, formats):
+    dirname = os.path.basename(directory)
+    filenames, labels = [], []
+    for root, fname in _iter_valid_files(directory, follow_links, formats):
+        labels.append(class_index)
+        filenames.append(os.path.join(dirname, os.path.relpath(os.path.join(root, fname), directory)))
+    return filenames, labels
+
+
+def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None, follow_links=False, verbose=True):
+    """Lists the files under ``directory`` with their labels, as Keras's
+    ``keras.src.utils.dataset_utils.index_directory``: class sub-folders in
+    sorted order (or ``class_names`` order), files in ``os.walk`` order sorted
+    by folder then name, then (``shuffle``) one ``np.random.RandomState(seed)``
+    shuffle of the paths and the same of the labels.
+
+    Returns:
+        ``(file_paths, labels, class_names)``; ``labels`` an int32 array, the
+        given list, or ``None``.
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise ValueError(f"`directory` {directory!r} does not exist or is not a directory.")
+    if labels == "inferred":
+        subdirs = []
+        for subdir in sorted(os.listdir(directory)):
+            if os.path.isdir(os.path.join(directory, subdir)) and not subdir.startswith("."):
+                subdirs.append(subdir.rstrip("/"))
+        if class_names is not None:
+            if not set(class_names).issubset(set(subdirs)):
+                raise ValueError(
+                    "The `class_names` passed did not match the names of the subdirectories of the target directory. "
+                    f"Expected: {subdirs} (or a subset of it), but received: class_names={class_names}"
+                )
+            subdirs = list(class_names)
+    else:
+        subdirs = [""]
+        if class_names is not None:
+            if labels is None:
+                raise ValueError("When `labels=None` (no labels), argument `class_names` cannot be specified.")
+            raise ValueError("When argument `labels` is specified, argument `class_names` cannot be specified (the `class_names` will be the sorted list of labels).")
+    class_names = subdirs
+    filenames, label_parts = [], []
+    for i, subdir in enumerate(subdirs):
+        f, l = _index_subdirectory(os.path.join(directory, subdir), i, follow_links, formats)
+        filenames += f
+        label_parts += l
+    if labels == "inferred":
+        labels = np.asarray(label_parts, dtype="int32")
+    elif labels is None:
+        class_names = None
+    else:
+        if len(labels) != len(filenames):
+            raise ValueError(
+                "Expected the lengths of `labels` to match the number of files in the target directory. "
+                f"len(labels) is {len(labels)} while we found {len(filenames)} files in directory {directory}."
+            )
+        class_names = [str(label) for label in sorted(set(labels))]
+    if verbose:
+        if labels is None:
+            print(f"Found {len(filenames)} files.")
+        else:
+            print(f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
+    file_paths = [os.path.join(directory, f) for f in filenames]
+    if shuffle:
+        if seed is None:
+            seed = np.random.randint(1e6)
+        rng = np.random.RandomState(seed)
+        rng.shuffle(file_paths)
+        if labels is not None:
+            rng = np.random.RandomState(seed)
+            rng.shuffle(labels)
+    return file_paths, labels, class_names
+
+
+def get_training_or_validation_split(samples, labels, validation_split, subset, verbose=True):
+    """Keras's split: the last ``int(validation_split * n)`` samples (after
+    the seeded shuffle) are the validation subset, the rest training."""
+    if not validation_split:
+        return samples, labels
+    num_val = int(validation_split * len(samples))
+    if subset == "training":
+        if verbose:
+            print(f"Using {len(samples) - num_val} files for training.")
+        end = len(samples) - num_val
+        samples = samples[:end]
+        labels = labels[:end] if labels is not None else None
+    elif subset == "validation":
+        if verbose:
+            print(f"Using {num_val} files for validation.")
+        start = len(samples) - num_val
+        samples = samples[start:]
+        labels = labels[start:] if labels is not None else None
+    else:
+        raise ValueError(f'`subset` must be either "training" or "validation", received: {subset}')
+    return samples, labels
+
+
+def check_validation_split_arg(validation_split, subset, shuffle, seed):
+    """Keras's argument checks for ``validation_split`` / ``subset`` / ``seed``."""
+    if validation_split is not None and (isinstance(validation_split, bool) or not isinstance(validation_split, (int, float))):
+        raise ValueError(f"`validation_split` must be a float between 0 and 1, received: {validation_split!r}")
+    if validation_split and not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split}")
+    if (validation_split or subset) and not (validation_split and subset):
+        raise ValueError(f"If `subset` is set, `validation_split` must be set, and inversely. Received: validation_split={validation_split}, subset={subset!r}")
+    if subset not in ("training", "validation", "both", None):
+        raise ValueError(f'`subset` must be either "training", "validation" or "both", received: {subset!r}')
+    if validation_split and shuffle and seed is None:
+        raise ValueError(
+            "If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
+            "to make sure that there is no overlap between the training and validation subset."
+        )
+
+
+# ----------------------------------------------------------------------------- decoding
+
+def _decode(path, num_channels):
+    """One file -> uint8 (or float for 16-bit) tensor (C, H, W)."""
+    from torchvision.io import ImageReadMode, decode_image
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data:
+        raise ValueError("empty file")
+    mode = {1: ImageReadMode.GRAY, 3: ImageReadMode.RGB, 4: ImageReadMode.RGB_ALPHA}[num_channels]
+    try:
+        with warnings.catch_warnings():  # torchvision 0.29 flags its decoders as moving to TorchCodec
+            warnings.simplefilter("ignore", DeprecationWarning)
+            img = decode_image(torch.frombuffer(bytearray(data), dtype=torch.uint8), mode=mode)
+    except (RuntimeError, ValueError, TypeError):
+        img = None  # not a torchvision format (BMP, ...) or broken: PIL decides
+    if img is not None and img.shape[-3] != num_channels:
+        img = None  # some decoders (GIF) ignore `mode`: let PIL convert
+    if img is None:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as pil:
+            pil.load()
+            pil = pil.convert({1: "L", 3: "RGB", 4: "RGBA"}[num_channels])
+            arr = np.asarray(pil)
+        img = torch.from_numpy(arr.copy())
+        img = img[None] if img.dim() == 2 else img.permute(2, 0, 1)
+    if img.dim() == 4:  # animated GIF: first frame
+        img = img[0]
+    if img.dtype == torch.uint16:  # 16-bit PNG -> 8-bit range, as tf.io.decode_image
+        img = (img.to(torch.int32) // 257).to(torch.uint8)
+    return img
+
+
+class _BatchLoader(torch.utils.data.Dataset):
+    """Map-style dataset whose items are whole batches: given a list of sample
+    indices it returns ``(images, labels, bad_files)`` built in the worker."""
+
+    def __init__(self, paths, labels, image_size, num_channels, interpolation, crop, pad, channels_first):
+        self.paths = list(paths)
+        self.labels = labels
+        self.image_size = tuple(int(s) for s in image_size)
+        self.num_channels = num_channels
+        self.interpolation = interpolation
+        self.crop = crop
+        self.pad = pad
+        self.channels_first = channels_first
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, indices):
+        h, w = self.image_size
+        c = self.num_channels
+        out = torch.empty((len(indices), c, h, w) if self.channels_first else (len(indices), h, w, c), dtype=torch.float32)
+        kept, bad = [], []
+        n = 0
+        for i in indices:
+            path = self.paths[i]
+            try:
+                img = _decode(path, c)
+            except Exception as e:  # unreadable or corrupt: skip, reported by the main process
+                bad.append((path, f"{type(e).__name__}: {e}"))
+                continue
+            img = resize_images(img[None].float(), (h, w), self.interpolation, self.crop, self.pad)[0]
+            if self.interpolation == "bicubic":
+                img = img.clamp_(0, 255)
+            out[n] = img if self.channels_first else img.permute(1, 2, 0)
+            kept.append(i)
+            n += 1
+        images = out[:n] if n < len(indices) else out
+        labels = None if self.labels is None else self.labels[torch.as_tensor(kept, dtype=torch.long)]
+        return images, labels, bad
+
+
+class _EpochBatches(torch.utils.data.Sampler):
+    """Yields lists of indices; a new seeded permutation for every epoch."""
+
+    def __init__(self, n, batch_size, shuffle, seed):
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.epoch = 0
+
+    def __len__(self):
+        return math.ceil(self.n / self.batch_size)
+
+    def __iter__(self):
+        if self.shuffle:
+            g = torch.Generator()
+            g.manual_seed(int(self.seed) * 1000003 + self.epoch)
+            order = torch.randperm(self.n, generator=g).tolist()
+        else:
+            order = list(range(self.n))
+        self.epoch += 1
+        bs = self.batch_size
+        for start in range(0, self.n, bs):
+            yield order[start:start + bs]
+
+
+class ImageDirectoryDataset:
+    """Batches of ``(images, labels)`` (or images only) decoded from files.
+
+    Returned by ``image_dataset_from_directory``; re-iterable (one pass per
+    ``for`` loop / epoch), with Keras's ``class_names`` and ``file_paths``
+    attributes. ``len(ds)`` is the number of batches.
+
+    Attributes:
+        class_names: list of class names (``None`` without labels).
+        file_paths: the image paths in this subset, in Keras's order.
+        batch_size, image_size, num_workers.
+
+    Example:
+        >>> for images, labels in ds:          # images (B, H, W, C) float32
+        ...     loss = criterion(net(images.permute(0, 3, 1, 2)), labels)
+    """
+
+    def __init__(self, paths, labels, class_names, label_mode, num_classes, image_size, num_channels, interpolation,
+                 crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size, shuffle, seed, num_workers,
+                 persistent_workers=None, prefetch_factor=None, pin_memory=False):
+        self.class_names = class_names
+        self.file_paths = list(paths)
+        self.label_mode = label_mode
+        self.batch_size = batch_size
+        self.image_size = tuple(image_size)
+        self.data_format = data_format
+        self.shuffle = shuffle
+        self.seed = seed
+        if label_mode is None or labels is None:
+            label_tensor = None
+        else:
+            idx = torch.as_tensor(np.asarray(labels, dtype="int64"))
+            if label_mode == "int":
+                label_tensor = idx
+            elif label_mode == "binary":
+                label_tensor = idx.to(torch.float32)[:, None]
+            else:  # categorical
+                valid = (idx >= 0) & (idx < num_classes)
+                label_tensor = torch.zeros((len(idx), num_classes), dtype=torch.float32)
+                label_tensor[torch.arange(len(idx))[valid], idx[valid]] = 1.0
+        self._labels = label_tensor
+        self._loader_ds = _BatchLoader(self.file_paths, label_tensor, image_size, num_channels, interpolation,
+                                       crop_to_aspect_ratio, pad_to_aspect_ratio, data_format == "channels_first")
+        self._sampler = _EpochBatches(len(self.file_paths), batch_size or 1, shuffle, seed)
+        self.num_workers = int(num_workers)
+        self._persistent = (self.num_workers > 0) if persistent_workers is None else bool(persistent_workers and self.num_workers > 0)
+        self._prefetch_factor = prefetch_factor
+        self._pin_memory = pin_memory
+        self._dataloader = None
+        self._warned = set()
+
+    def __len__(self):
+        return len(self._sampler) if self.batch_size is not None else len(self.file_paths)
+
+    def __repr__(self):
+        return (f"ImageDirectoryDataset({len(self.file_paths)} files, {len(self.class_names or [])} classes, "
+                f"batch_size={self.batch_size}, image_size={self.image_size}, label_mode={self.label_mode!r})")
+
+    def _make_loader(self):
+        kwargs = {}
+        if self.num_workers > 0:
+            kwargs["persistent_workers"] = self._persistent
+            if self._prefetch_factor is not None:
+                kwargs["prefetch_factor"] = self._prefetch_factor
+        return torch.utils.data.DataLoader(self._loader_ds, batch_size=None, sampler=self._sampler,
+                                           num_workers=self.num_workers, pin_memory=self._pin_memory, **kwargs)
+
+    def __iter__(self):
+        if self._dataloader is None or not self._persistent:
+            self._dataloader = self._make_loader()
+        for images, labels, bad in self._dataloader:
+            for path, why in bad:
+                if path not in self._warned:
+                    self._warned.add(path)
+                    warnings.warn(f"image_dataset_from_directory: skipping file {path!r}, which could not be decoded as an image ({why}).", stacklevel=2)
+            if images.shape[0] == 0:
+                continue
+            if self.batch_size is None:  # unbatched: one sample at a time
+                yield images[0] if labels is None else (images[0], labels[0])
+            else:
+                yield images if labels is None else (images, labels)
+
+    def close(self):
+        """Stops the worker processes (they also stop when the object is freed)."""
+        self._dataloader = None
+
+
+def _default_workers():
+    return min(4, os.cpu_count() or 1)
+
+
+def image_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, color_mode="rgb",
+                                 batch_size=32, image_size=(256, 256), shuffle=True, seed=None, validation_split=None,
+                                 subset=None, interpolation="bilinear", follow_links=False, crop_to_aspect_ratio=False,
+                                 pad_to_aspect_ratio=False, data_format=None, verbose=True, num_workers=None,
+                                 formats=None, **kwargs):
+    """Generates a dataset of image batches from a directory of class folders.
+
+    With ``main_directory/class_a/*.jpg`` and ``main_directory/class_b/*.jpg``,
+    ``image_dataset_from_directory(main_directory)`` yields batches of images
+    with labels 0 (``class_a``) and 1 (``class_b``). Supported files:
+    ``.bmp .gif .jpeg .jpg .png`` (Keras's list; animated GIFs give their
+    first frame); other files are ignored. Add e.g. ``.webp`` through the
+    ``formats=`` extension.
+
+    Args:
+        directory: folder holding the data (class sub-folders when
+            ``labels="inferred"``, otherwise the structure is ignored).
+        labels: ``"inferred"`` (from sub-folder names), ``None`` (no labels) or
+            a list/tuple of integer labels, one per file, in the sorted order
+            of the file paths.
+        label_mode: ``"int"`` (int64, shape ``(B,)``), ``"categorical"``
+            (float32 one-hot ``(B, num_classes)``), ``"binary"`` (float32
+            ``(B, 1)``, exactly 2 classes) or ``None`` (images only).
+        class_names: explicit sub-folder names (and order) when
+            ``labels="inferred"``.
+        color_mode: ``"grayscale"``, ``"rgb"`` or ``"rgba"`` (1, 3, 4 channels).
+        batch_size: batch size (``None``: single samples).
+        image_size: ``(height, width)`` (or one int) to resize to.
+        shuffle: shuffle the files (seeded) and reshuffle each epoch; ``False``
+            keeps the sorted order.
+        seed: random seed for the shuffles (required with ``validation_split``
+            and ``shuffle``).
+        validation_split: fraction of the files kept for validation.
+        subset: ``"training"``, ``"validation"`` or ``"both"`` (returns a
+            ``(train, val)`` tuple); requires ``validation_split``.
+        interpolation: ``"bilinear"``, ``"nearest"``, ``"bicubic"`` or
+            ``"area"`` (Keras's other names raise on torch).
+        follow_links: follow symlinked sub-folders.
+        crop_to_aspect_ratio: centre-crop to the target aspect ratio first.
+        pad_to_aspect_ratio: zero-pad to the target aspect ratio first.
+        data_format: ``"channels_last"`` (NHWC, default) or ``"channels_first"``.
+        verbose: print the ``Found N files ...`` / ``Using N files ...`` lines.
+        num_workers: kerasish extension: decoding worker processes (default
+            ``min(4, os.cpu_count())``; 0 decodes in the main process).
+        formats: kerasish extension: allowed file extensions (default
+            Keras's ``ALLOWLIST_FORMATS``).
+        **kwargs: ``persistent_workers``, ``prefetch_factor``, ``pin_memory``
+            for the ``DataLoader``; ``format`` is accepted for Keras scripts
+            (``"tf"`` / ``"grain"`` both give this torch dataset).
+
+    Returns:
+        An ``ImageDirectoryDataset`` yielding ``(images, labels)`` with images
+        float32 ``(B, H, W, C)`` in ``[0, 255]``, or images only when there are
+        no labels; a ``(train, val)`` tuple for ``subset="both"``.
+
+    Example:
+        >>> train, val = image_dataset_from_directory("flowers", validation_split=0.2,
+        ...     subset="both", seed=123, image_size=(180, 180), batch_size=32)
+        >>> model.fit(train, validation_data=val, epochs=3)
+    """
+    fmt = kwargs.pop("format", "tf")
+    if fmt not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={fmt!r}')
+    loader_kwargs = {k: kwargs.pop(k) for k in ("persistent_workers", "prefetch_factor", "pin_memory") if k in kwargs}
+    if kwargs:
+        raise TypeError(f"image_dataset_from_directory() got unexpected keyword arguments: {sorted(kwargs)}")
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple, np.ndarray)):
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same size as the number of image files in "
+                'the target directory. If you wish to infer the labels from the subdirectory names in the target directory, pass `labels="inferred"`. '
+                f"If you wish to get a dataset that only contains images (no labels), pass `labels=None`. Received: labels={labels!r}"
+            )
+        labels = list(labels)
+        if class_names:
+            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. Received: labels={labels}, and class_names={class_names}')
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", "binary", or None. Received: label_mode={label_mode!r}')
+    if labels is None or label_mode is None:
+        labels = None
+        label_mode = None
+    channels = {"rgb": 3, "rgba": 4, "grayscale": 1}
+    if color_mode not in channels:
+        raise ValueError(f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. Received: color_mode={color_mode!r}')
+    num_channels = channels[color_mode]
+    if isinstance(image_size, int) and not isinstance(image_size, bool):
+        image_size = (image_size, image_size)
+    if not isinstance(image_size, (list, tuple)) or len(image_size) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in image_size):
+        raise ValueError(f"Invalid `image_size` value. Expected a tuple of 2 positive integers. Received: image_size={image_size!r}")
+    if not isinstance(interpolation, str) or interpolation.lower() not in _KERAS_INTERPOLATIONS:
+        raise ValueError(f"Argument `interpolation` should be one of {_KERAS_INTERPOLATIONS}. Received: interpolation={interpolation!r}")
+    interpolation = interpolation.lower()
+    if interpolation not in _TORCH_MODES:
+        raise ValueError(f"`interpolation={interpolation!r}` is not supported on torch (as in Keras's torch backend); use one of {tuple(_TORCH_MODES)}.")
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0):
+        raise ValueError(f"`batch_size` must be a positive int or None, got batch_size={batch_size!r}")
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if data_format is None:
+        from kerasish.config import image_data_format
+
+        data_format = image_data_format()
+    data_format = str(data_format).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f'`data_format` must be "channels_last" or "channels_first". Received: data_format={data_format!r}')
+    if num_workers is None:
+        num_workers = _default_workers()
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError(f"`num_workers` must be a non-negative int, got num_workers={num_workers!r}")
+    formats = ALLOWLIST_FORMATS if formats is None else tuple(f.lower() if f.startswith(".") else "." + f.lower() for f in formats)
+
+    if seed is None:
+        seed = int(np.random.randint(1e6))
+    paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
+                                                 shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: class_names={class_names}')
+    num_classes = len(class_names) if class_names else 0
+
+    def make(p, l, shuffle_):
+        return ImageDirectoryDataset(p, l, class_names, label_mode, num_classes, image_size, num_channels, interpolation,
+                                     crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size, shuffle_, seed,
+                                     num_workers, **loader_kwargs)
+
+    if subset == "both":
+        p_train, l_train = get_training_or_validation_split(paths, labels, validation_split, "training", verbose)
+        p_val, l_val = get_training_or_validation_split(paths, labels, validation_split, "validation", verbose)
+        if not p_train:
+            raise ValueError(f"No training images found in directory {directory}. Allowed formats: {formats}")
+        if not p_val:
+            raise ValueError(f"No validation images found in directory {directory}. Allowed formats: {formats}")
+        return make(p_train, l_train, shuffle), make(p_val, l_val, False)
+    paths, labels = get_training_or_validation_split(paths, labels, validation_split, subset, verbose)
+    if not paths:
+        raise ValueError(f"No images found in directory {directory}. Allowed formats: {formats}")
+    return make(paths, labels, shuffle)
