@@ -607,6 +607,10 @@ class Trainer:
             validation_data = (vx, vy, vsw)
         self._check_x(x)
         self._check_y(y)
+        if hasattr(x, "class_names") and getattr(x, "class_names", None):
+            # Remember a folder's class names with the model (saved in .keras
+            # metadata), so that predictions can be named later.
+            self.class_names = list(x.class_names)
         device = self._training_device()
         self._shuffle_generator = torch.Generator()
         self._shuffle_generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))

@@ -47,6 +47,9 @@ def save_model(model, filepath) -> None:
         "kerasish_version": __version__,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
     }
+    class_names = getattr(model, "class_names", None)
+    if class_names:
+        metadata["kerasish_class_names"] = [str(c) for c in class_names]
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
         write_weights_group(f, model)
@@ -112,6 +115,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             # Compiled first, so that the optimizer exists to take its saved state.
             model.compile_from_config(compile_config)
         _read_weights(z, model, filepath)
+        try:
+            metadata = json.loads(z.read(METADATA_FILENAME).decode("utf-8"))
+        except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+            metadata = {}
+    names = metadata.get("kerasish_class_names") if isinstance(metadata, dict) else None
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        model.class_names = names
     return model
 
 
