@@ -49,3 +49,14 @@ def test_errors_are_short_and_name_the_culprit(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     proc = run()
     assert proc.returncode == 2 and "demo" in proc.stdout
+
+
+def test_finetune_command_runs_the_recipe(demo_dir, tmp_path):
+    out, _ = demo_dir
+    target = tmp_path / "ft.keras"
+    proc = run("finetune", str(out / "more_fruits"), "--arch", "MobileNetV2", "--weights", "none", "--image-size", "32",
+               "--epochs", "1", "--fine-tune-epochs", "1", "--batch-size", "16", "--out", str(target))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert target.exists() and "Validation accuracy per class" in proc.stdout
+    proc = run("finetune", str(out / "more_fruits"), "--arch", "NoSuchNet", "--weights", "none")
+    assert proc.returncode == 1 and "NoSuchNet" in proc.stderr

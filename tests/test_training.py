@@ -275,3 +275,26 @@ def test_bad_input_is_caught_before_any_step():
         model.fit(x, np.eye(5, dtype="float32")[y], verbose=0)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_base_called_with_training_false_keeps_bn_statistics_after_unfreezing():
+    """Keras's transfer-learning rule: BatchNormalization inside a base called
+    with training=False stays in inference mode, even once the base is unfrozen."""
+    inp = kerasish.Input((6,))
+    base = kerasish.Model(inp, L.BatchNormalization(name="bn")(L.Dense(5, name="d")(inp)), name="base")
+    x = kerasish.Input((6,))
+    model = kerasish.Model(x, L.Dense(1, name="head")(base(x, training=False)))
+    data, target = np.random.rand(64, 6) * 3 + 1, np.random.rand(64, 1)
+    base.trainable = False
+    model.compile(optimizer="adam", loss="mse")
+    frozen = base.get_weights()
+    model.fit(data, target, epochs=1, batch_size=16, verbose=0)
+    for a, b in zip(base.get_weights(), frozen):
+        np.testing.assert_array_equal(a, b)
+    base.trainable = True
+    model.compile(optimizer=kerasish.optimizers.Adam(1e-3), loss="mse")
+    model.fit(data, target, epochs=1, batch_size=16, verbose=0)
+    after = base.get_weights()
+    assert not np.array_equal(after[0], frozen[0])  # the Dense kernel trains now
+    np.testing.assert_array_equal(after[4], frozen[4])  # moving mean untouched
+    np.testing.assert_array_equal(after[5], frozen[5])  # moving variance untouched

@@ -12,8 +12,6 @@ faster and never takes the log of zero.
 from __future__ import annotations
 
 import contextlib
-import math
-import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -148,13 +146,11 @@ class Trainer:
             if unknown:
                 raise ValueError(f"`{arg}` has keys {sorted(unknown)} that are not outputs of model '{self.name}'; outputs: {names}.")
             return [value.get(name) for name in names]
-        if isinstance(value, (list, tuple)) and n > 1:
+        if isinstance(value, (list, tuple)) and (n > 1 or len(value) == 1):
             if len(value) != n:
                 raise ValueError(f"`{arg}` has {len(value)} entries but model '{self.name}' has {n} outputs ({names}).")
             return list(value)
-        if isinstance(value, (list, tuple)) and n == 1 and len(value) == 1 and arg == "loss":
-            return list(value)
-        return [value] * n if n == 1 or arg != "loss" else [value] * n
+        return [value] * n  # one value for every output, as Keras allows
 
     def _per_output_metrics(self, metrics, arg, names):
         n = len(names)
@@ -400,8 +396,6 @@ class Trainer:
                     m = metrics_mod.resolve_metric(ident, y_true[i], y_pred[i], loss=state.losses[i])
                     if multi:
                         m.name = f"{name}_{m.name}"
-                    if weighted and not multi:
-                        pass
                     built.append((m, weighted))
             state.metrics.append(built)
         # Ranking metrics give the same result on logits as on softmax

@@ -37,3 +37,13 @@ from kerasish.layers.core.lambda_layer import Lambda
 from kerasish.layers.preprocessing.rescaling import Rescaling
 
 # --- preprocessing and augmentation ---
+from kerasish.layers.preprocessing.resizing import Resizing
+from kerasish.layers.preprocessing.center_crop import CenterCrop
+from kerasish.layers.preprocessing.normalization import Normalization
+from kerasish.layers.preprocessing.random_flip import RandomFlip
+from kerasish.layers.preprocessing.random_rotation import RandomRotation
+from kerasish.layers.preprocessing.random_zoom import RandomZoom
+from kerasish.layers.preprocessing.random_translation import RandomTranslation
+from kerasish.layers.preprocessing.random_contrast import RandomContrast
+from kerasish.layers.preprocessing.random_brightness import RandomBrightness
+from kerasish.layers.preprocessing.random_crop import RandomCrop
