@@ -10,7 +10,6 @@ import kerasish
 from kerasish import layers as L
 from kerasish.utils import set_random_seed
 
-from conftest import to_numpy
 
 
 def mnist_like(lib, n=96, seed=0):
