@@ -15,7 +15,7 @@ from kerasish.utils import image_dataset_from_directory
 from kerasish.utils.image_dataset import ALLOWLIST_FORMATS
 
 CLASSES = ["cats", "dogs", "zebra"]
-EXTS = ["jpg", "png", "bmp", "gif", "webp", "jpeg"]
+EXTS = ["jpg", "png", "bmp", "gif", "jpeg"]  # WebP has its own test below
 
 
 def _write_folder(root):
@@ -65,11 +65,11 @@ def _collect(ds):
 def test_counts_messages_and_classes(folder, capsys):
     ds = image_dataset_from_directory(folder, image_size=(8, 8), batch_size=4, seed=3, num_workers=0)
     out = capsys.readouterr().out
-    # 5 allowed extensions x 3 classes + nested deep.png + bad.jpg + trunc.png; .webp and .txt ignored
+    # 5 extensions x 3 classes + nested deep.png + bad.jpg + trunc.png; .txt ignored
     assert "Found 18 files belonging to 3 classes." in out
     assert ds.class_names == CLASSES
     assert len(ds.file_paths) == 18 and len(ds) == 5
-    assert not any(p.endswith((".webp", ".txt")) for p in ds.file_paths)
+    assert not any(p.endswith(".txt") for p in ds.file_paths)
     assert any(p.endswith(os.path.join("dogs", "nested", "deep.png")) for p in ds.file_paths)
     ds = image_dataset_from_directory(folder, class_names=["zebra", "cats"], image_size=(8, 8), shuffle=False, num_workers=0)
     assert ds.class_names == ["zebra", "cats"] and len(ds.file_paths) == 11
@@ -149,9 +149,9 @@ def test_pixels_match_keras_loader(two_class, opts):
 
 def test_formats_color_modes_and_channels_first(folder):
     kw = dict(image_size=(12, 10), shuffle=False, num_workers=0, verbose=False, batch_size=32)
-    ds = image_dataset_from_directory(folder, formats=ALLOWLIST_FORMATS + (".webp",), **kw)
+    ds = image_dataset_from_directory(folder, **kw)
     x, _ = _collect(ds)
-    assert x.shape[0] == 19  # webp added, corrupt two still skipped
+    assert x.shape[0] == 16  # the corrupt two skipped
     # every format decodes to what PIL + Keras's resize give (JPEG decoders may differ by rounding)
     i = 0
     for p in ds.file_paths:
@@ -249,3 +249,20 @@ def test_bad_inputs(folder, two_class, tmp_path):
         f(crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(ValueError, match="num_workers=-1"):
         f(num_workers=-1)
+
+
+def test_webp_read_by_default_and_keras_list_available(tmp_path):
+    from kerasish.utils.image_dataset import KERAS_ALLOWLIST_FORMATS
+
+    rng = np.random.default_rng(5)
+    for c in ("a", "b"):
+        os.makedirs(tmp_path / c)
+        for i in range(2):
+            Image.fromarray((rng.random((9, 11, 3)) * 255).astype("uint8")).save(tmp_path / c / f"{i}.webp", lossless=True)
+    ds = image_dataset_from_directory(tmp_path, image_size=(9, 11), shuffle=False, num_workers=0, verbose=False)
+    x, y = _collect(ds)
+    assert x.shape == (4, 9, 11, 3) and y.tolist() == [0, 0, 1, 1]
+    ref = np.asarray(Image.open(ds.file_paths[0]).convert("RGB"), dtype="float32")
+    np.testing.assert_allclose(x[0].numpy(), ref, atol=1e-3)
+    with pytest.raises(ValueError, match="No images found|empty|no image|0 files"):
+        image_dataset_from_directory(tmp_path, formats=KERAS_ALLOWLIST_FORMATS, num_workers=0, verbose=False)

@@ -41,7 +41,10 @@ import torch
 
 from kerasish.utils.image_utils import _TORCH_MODES, resize_images
 
-ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+# Keras's list, plus WebP, which torchvision decodes and the Keras 3 docs' torch
+# users meet in real folders; pass formats=KERAS_ALLOWLIST_FORMATS for Keras's counts.
+KERAS_ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+ALLOWLIST_FORMATS = KERAS_ALLOWLIST_FORMATS + (".webp",)
 _KERAS_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 
 
@@ -371,8 +374,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     ``image_dataset_from_directory(main_directory)`` yields batches of images
     with labels 0 (``class_a``) and 1 (``class_b``). Supported files:
     ``.bmp .gif .jpeg .jpg .png`` (Keras's list; animated GIFs give their
-    first frame); other files are ignored. Add e.g. ``.webp`` through the
-    ``formats=`` extension.
+    first frame) and ``.webp``; other files are ignored. ``formats=`` (a
+    kerasish extension) changes the list, e.g. ``KERAS_ALLOWLIST_FORMATS``.
 
     Args:
         directory: folder holding the data (class sub-folders when
