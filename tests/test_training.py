@@ -297,3 +297,16 @@ def test_base_called_with_training_false_keeps_bn_statistics_after_unfreezing():
     assert not np.array_equal(after[0], frozen[0])  # the Dense kernel trains now
     np.testing.assert_array_equal(after[4], frozen[4])  # moving mean untouched
     np.testing.assert_array_equal(after[5], frozen[5])  # moving variance untouched
+
+
+def test_plain_lists_and_unusable_data_get_clear_answers():
+    model = kerasish.Sequential([L.Dense(2, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.predict([[1, 2, 3], [4, 5, 6]], verbose=0).shape == (2, 2)
+    model.fit([[1.0, 2.0, 3.0]], [[0.0, 1.0]], verbose=0)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        model.predict(np.array(["a", "b"]), verbose=0)
+    with pytest.raises(ValueError, match="`y` is required"):
+        model.fit(np.zeros((4, 3)), None, verbose=0)
+    with pytest.raises(TypeError, match="metrics"):
+        model.compile(optimizer="sgd", loss="mse", metrics="accuracy")

@@ -52,7 +52,10 @@ def to_tensor(a, name="x"):
             raise TypeError(f"`{name}` holds Python objects (dtype=object); pass numeric arrays")
         if not arr.flags.writeable:
             arr = arr.copy()
-        t = torch.from_numpy(arr)
+        try:
+            t = torch.from_numpy(arr)
+        except TypeError:
+            raise TypeError(f"`{name}` must hold numbers; got an array of dtype {arr.dtype}") from None
     if t.dtype == torch.float64:
         t = t.float()
     elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8) and False:
@@ -221,11 +224,20 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, dev
         return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator)
     if x is None:
         raise ValueError("No data: `x` is None.")
+    # A nested Python list of numbers is one array, as Keras reads it.
+    x, y, sample_weight = (np.asarray(v) if _is_number_list(v) else v for v in (x, y, sample_weight))
     if not is_array_like(x):
         if hasattr(x, "__iter__") and not isinstance(x, (str, bytes, Mapping, list, tuple)):
             return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator)
         raise TypeError(f"Unsupported data type for `x`: {type(x).__name__}. Pass numpy arrays, torch tensors, a torch Dataset/DataLoader or a generator.")
     return ArrayData(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps)
+
+
+def _is_number_list(v) -> bool:
+    if not isinstance(v, list) or not v:
+        return False
+    leaves = flat_leaves(v)
+    return bool(leaves) and all(isinstance(l, (int, float, bool, np.number)) for l in leaves)
 
 
 def split_validation(x, y, sample_weight, validation_split):

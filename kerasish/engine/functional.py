@@ -296,6 +296,13 @@ class Functional(Model):
             raise ValueError(f"Model '{self.name}' expects {n} input(s), but it received {len(flat)} input tensors.")
         return flat
 
+    def _cast_inputs(self, flat):
+        """Integer data into a float input becomes float32, as Keras casts it."""
+        return [
+            x.float() if isinstance(x, torch.Tensor) and not x.is_floating_point() and spec.dtype.startswith("float") else x
+            for x, spec in zip(flat, self._inputs_flat)
+        ]
+
     def _check_inputs(self, flat):
         for i, (x, spec) in enumerate(zip(flat, self._inputs_flat)):
             if not isinstance(x, torch.Tensor):
@@ -313,7 +320,7 @@ class Functional(Model):
 
     def forward(self, *args, training=None):
         """Run the model on channels_last torch tensors; returns channels_last tensors."""
-        flat = self._flat_model_inputs(args)
+        flat = self._cast_inputs(self._flat_model_inputs(args))
         self._check_inputs(flat)
         if training is None:
             training = self.training

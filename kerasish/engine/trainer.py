@@ -358,10 +358,10 @@ class Trainer:
 
         if isinstance(self, Functional):
             steps = self._train_steps if logits else self._steps
-            if type(x) is torch.Tensor and len(self._inputs_flat) == 1:  # the common case, kept short
+            if type(x) is torch.Tensor and len(self._inputs_flat) == 1 and x.is_floating_point():  # the common case, kept short
                 outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, steps)
             else:
-                flat = self._flat_model_inputs((x,))
+                flat = self._cast_inputs(self._flat_model_inputs((x,)))
                 outs = self._run_graph([layout.to_internal(t) for t in flat], training, steps)
             return [o.permute(0, 2, 3, 1) if o.dim() == 4 else o for o in outs]
         y = self(x, training=training) if not isinstance(x, (list, tuple)) else self(*x, training=training)
@@ -559,6 +559,8 @@ class Trainer:
     def _check_x(self, x, arg="x"):
         from kerasish.engine.functional import Functional
 
+        if D._is_number_list(x):
+            x = np.asarray(x)
         if isinstance(self, Functional) and D.is_array_like(x):
             sample = D.map_nested(lambda a: D.to_tensor(a, arg)[:1], x)
             try:
@@ -566,9 +568,13 @@ class Trainer:
             except (ValueError, TypeError) as e:
                 raise type(e)(f"`{arg}` does not fit model '{self.name}': {e}") from None
 
-    def _check_y(self, y, arg="y"):
+    def _check_y(self, y, arg="y", x=None):
         from kerasish import losses as losses_mod
 
+        if D._is_number_list(y):
+            y = np.asarray(y)
+        if y is None and x is not None and D.is_array_like(x):
+            raise ValueError(f"`{arg}` is required: model '{self.name}' was compiled with a loss and `x` is an array, so targets must be given.")
         if y is None or not D.is_array_like(y):
             return
         state = self._compile_state
@@ -600,7 +606,7 @@ class Trainer:
             (x, y, sample_weight), (vx, vy, vsw) = D.split_validation(x, y, sample_weight, validation_split)
             validation_data = (vx, vy, vsw)
         self._check_x(x)
-        self._check_y(y)
+        self._check_y(y, x=x)
         if hasattr(x, "class_names") and getattr(x, "class_names", None):
             # Remember a folder's class names with the model (saved in .keras
             # metadata), so that predictions can be named later.
