@@ -22,9 +22,12 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
         input_shape: optional ``(height, width, channels)``, at least 32x32.
         alpha: width multiplier (torchvision's ``width_mult``); ImageNet
             weights exist for 1.0 only.
-        include_top, weights, input_tensor, pooling, classes,
-            classifier_activation: as for :func:`kerasish.applications.ResNet50`;
-            ``weights="imagenet"`` loads ``MobileNet_V2_Weights.IMAGENET1K_V2``.
+        include_top: as for :func:`kerasish.applications.ResNet50`.
+        weights: ``"imagenet"`` loads ``MobileNet_V2_Weights.IMAGENET1K_V2``; else as for ResNet50.
+        input_tensor: as for ResNet50.
+        pooling: as for ResNet50.
+        classes: as for ResNet50.
+        classifier_activation: as for ResNet50.
         name: the model's name (default ``mobilenetv2_{alpha:0.2f}_{rows}``, as Keras).
 
     Returns:

@@ -27,7 +27,7 @@ def load_data():
         Tuple of NumPy arrays: ``(x_train, y_train), (x_test, y_test)``.
 
         * ``x_train``: ``uint8`` array of shape ``(50000, 32, 32, 3)``
-          (channels_last), pixel values 0 to 255.
+            (channels_last), pixel values 0 to 255.
         * ``y_train``: ``uint8`` array of labels (0-9), shape ``(50000, 1)``.
         * ``x_test``: ``uint8`` array of shape ``(10000, 32, 32, 3)``.
         * ``y_test``: ``uint8`` array of shape ``(10000, 1)``.

@@ -27,9 +27,9 @@ def load_data(path: str = "mnist.npz"):
         Tuple of NumPy arrays: ``(x_train, y_train), (x_test, y_test)``.
 
         * ``x_train``: ``uint8`` array of shape ``(60000, 28, 28)``, pixel
-          values 0 to 255.
+            values 0 to 255.
         * ``y_train``: ``uint8`` array of digit labels (0-9), shape
-          ``(60000,)``.
+            ``(60000,)``.
         * ``x_test``: ``uint8`` array of shape ``(10000, 28, 28)``.
         * ``y_test``: ``uint8`` array of shape ``(10000,)``.
 

@@ -818,7 +818,8 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
             the averaging reductions), e.g. a padding class.
         reduction: as :class:`Loss`.
         axis: the class axis of ``y_pred`` (-1). Like Keras, not in the config.
-        name (``"sparse_categorical_crossentropy"``), dtype.
+        name: default ``"sparse_categorical_crossentropy"``.
+        dtype: the loss's dtype.
 
     Example: ``SparseCategoricalCrossentropy(from_logits=True)(labels, logits)``.
     """

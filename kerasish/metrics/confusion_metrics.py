@@ -312,7 +312,8 @@ class Precision(_ThresholdedMetric):
             result has one value per threshold.
         top_k: count only the ``k`` highest scores of each row as predictions.
         class_id: count only this class (last axis).
-        name, dtype.
+        name: the metric's name.
+        dtype: the metric's dtype.
 
     Example: ``Precision()([0, 1, 1, 1], [1, 0, 1, 1])  # 0.6667``
     """
@@ -508,7 +509,8 @@ class AUC(_ThresholdedMetric):
         curve: ``"ROC"`` (default), ``"PR"`` or ``"PRGAIN"``.
         summation_method: ``"interpolation"`` (default; for PR the
             Davis & Goadrich interpolation), ``"minoring"`` or ``"majoring"``.
-        name, dtype.
+        name: the metric's name.
+        dtype: the metric's dtype.
         thresholds: explicit thresholds in [0, 1] (then ``num_thresholds`` is
             ``len(thresholds) + 2``).
         multi_label: one curve per label (last axis), averaged (weighted by

@@ -23,9 +23,13 @@ class Conv2D(BaseConv2D):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         dilation_rate: int or pair, default 1 (not with strides > 1).
         groups: split the input channels into this many groups.
-        activation, use_bias, kernel_initializer (``glorot_uniform``),
-        bias_initializer (``zeros``), kernel_regularizer, bias_regularizer,
-        activity_regularizer: as in Keras.
+        activation: activation name or callable (default: none).
+        use_bias: whether to add a bias (default True).
+        kernel_initializer: default ``glorot_uniform``.
+        bias_initializer: default ``zeros``.
+        kernel_regularizer: optional regularizer of the kernel.
+        bias_regularizer: optional regularizer of the bias.
+        activity_regularizer: optional regularizer of the output.
 
     Input shape: ``(batch, height, width, channels)``.
     Output shape: ``(batch, new_height, new_width, filters)``.

@@ -26,10 +26,15 @@ class SeparableConv2D(BaseConv2D):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         dilation_rate: int or pair, default 1 (not with strides > 1).
         depth_multiplier: depthwise outputs per input channel (default 1).
-        activation, use_bias, depthwise_initializer / pointwise_initializer
-        (``glorot_uniform``), bias_initializer (``zeros``),
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
-        activity_regularizer: as in Keras.
+        activation: activation name or callable (default: none).
+        use_bias: whether to add a bias (default True).
+        depthwise_initializer: default ``glorot_uniform``.
+        pointwise_initializer: default ``glorot_uniform``.
+        bias_initializer: default ``zeros``.
+        depthwise_regularizer: optional regularizer of the depthwise kernel.
+        pointwise_regularizer: optional regularizer of the pointwise kernel.
+        bias_regularizer: optional regularizer of the bias.
+        activity_regularizer: optional regularizer of the output.
 
     Input shape: ``(batch, height, width, channels)``.
     Output shape: ``(batch, new_height, new_width, filters)``.

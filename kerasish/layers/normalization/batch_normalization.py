@@ -62,8 +62,10 @@ class BatchNormalization(Layer):
         epsilon: small float added to the variance (default 1e-3).
         center: whether to add the learned offset ``beta``.
         scale: whether to multiply by the learned ``gamma``.
-        beta_initializer / gamma_initializer / moving_mean_initializer /
-            moving_variance_initializer: initializers (zeros / ones / zeros / ones).
+        beta_initializer: default ``zeros``.
+        gamma_initializer: default ``ones``.
+        moving_mean_initializer: default ``zeros``.
+        moving_variance_initializer: default ``ones``.
         beta_regularizer / gamma_regularizer: optional regularizers.
         beta_constraint / gamma_constraint: optional constraints.
 
