@@ -323,3 +323,36 @@ def test_dropout():
         krandom.dropout(x, 1.0)
     with pytest.raises(ValueError, match="dropout.*noise_shape"):
         krandom.dropout(x, 0.5, noise_shape=(3, 500))
+
+
+@pytest.mark.parametrize("name", ["equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_or",
+                                  "logical_xor", "mod", "floor_divide"])
+def test_binary_elementwise_against_keras(keras, name):
+    import kerasish.ops as O
+
+    a = np.array([[0.0, 1.5, -2.0], [3.0, 0.0, 4.0]], "float32")
+    b = np.array([1.0, 1.5, -3.0], "float32")
+    got = O.__dict__[name](a, b)
+    expected = keras.ops.convert_to_numpy(getattr(keras.ops, name)(a, b))
+    np.testing.assert_allclose(got.numpy().astype("float32"), expected.astype("float32"), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "sign", "negative", "sin", "cos", "tan", "tanh", "log1p", "expm1", "erf", "logical_not"])
+def test_unary_elementwise_against_keras(keras, name):
+    import kerasish.ops as O
+
+    a = np.array([[0.2, 1.5, -2.7], [0.5, 0.0, 4.4]], "float32")
+    got = O.__dict__[name](a)
+    expected = keras.ops.convert_to_numpy(getattr(keras.ops, name)(a))
+    np.testing.assert_allclose(got.numpy().astype("float32"), expected.astype("float32"), rtol=1e-5, atol=1e-6)
+
+
+def test_reductions_any_all_prod_against_keras(keras):
+    import kerasish.ops as O
+
+    a = np.array([[0.0, 1.5, -2.0], [3.0, 1.0, 4.0]], "float32")
+    for name in ("any", "all", "prod"):
+        for axis in (None, 0, 1):
+            got = O.__dict__[name](a, axis=axis)
+            expected = keras.ops.convert_to_numpy(getattr(keras.ops, name)(a, axis=axis))
+            np.testing.assert_allclose(np.asarray(got.numpy(), "float32"), np.asarray(expected, "float32"), rtol=1e-6)

@@ -102,6 +102,7 @@ class Layer(nn.Module):
 
     # Built-ins set this: their ``native_call`` takes internal-layout tensors.
     _native_layout = False
+    _user_class = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -112,6 +113,15 @@ class Layer(nn.Module):
         except (TypeError, ValueError):
             params = {}
         cls._call_has_training = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+        # Classes written by users (not kerasish's own): their call() output is
+        # checked and their constructor arguments recorded for get_config.
+        cls._user_class = not cls.__module__.startswith("kerasish.")
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        if cls._user_class:
+            instance.__dict__["_auto_config"] = _auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, *, name=None, dtype=None, trainable=True, activity_regularizer=None, **kwargs):
         nn.Module.__init__(self)
@@ -208,7 +218,8 @@ class Layer(nn.Module):
         kwargs = {}
         if to_keras is not None:
             kwargs = {"to_keras": to_keras, "from_keras": from_keras}
-        var = Variable(owner, attr, name, f"{self.name}/{name}", trainable=trainable, layer=self, regularizer=regularizer, constraint=constraint, **kwargs)
+        cls = _LayerVariable if owner is self and to_keras is None else Variable
+        var = cls(owner, attr, name, f"{self.name}/{name}", trainable=trainable, layer=self, regularizer=regularizer, constraint=constraint, **kwargs)
         if initializer is not None:
             var.assign(initializer(var.shape))
         t = var.tensor
@@ -351,7 +362,14 @@ class Layer(nn.Module):
         x = layout.map_structure(layout.to_keras, inputs)
         if self._call_has_training:
             kwargs["training"] = training
-        y = self.call(x, **kwargs)
+        self._activity_losses = []
+        y = _check_call_output(self, self.call(x, **kwargs))
+        if self.__dict__.get("_single_symbolic_output") and not isinstance(y, torch.Tensor):
+            raise TypeError(
+                f"Layer '{self.name}' ({type(self).__name__}).call() returned a {type(y).__name__}, but its "
+                "compute_output_shape() describes a single tensor: return one torch tensor, or make "
+                "compute_output_shape() return a list of shapes."
+            )
         return layout.map_structure(layout.to_internal, y)
 
     def compute_output_shape(self, input_shape):
@@ -360,7 +378,21 @@ class Layer(nn.Module):
         The default runs ``call`` on meta tensors (no memory, no compute), with
         unknown sizes tried at two values to see which output sizes follow them.
         """
-        return _infer_output_shape_by_tracing(self, input_shape)
+        try:
+            return _infer_output_shape_by_tracing(self, input_shape)
+        except Exception as meta_error:
+            if not self._user_class:
+                raise
+            # Some calls (numpy round trips, .item()) cannot run on meta tensors:
+            # try small zero tensors on the CPU before giving up.
+            try:
+                return _infer_output_shape_by_tracing(self, input_shape, on_meta=False)
+            except Exception:
+                raise ValueError(
+                    f"Layer '{self.name}' ({type(self).__name__}): the output shape for input shape {input_shape} "
+                    f"could not be inferred by running call() on placeholder tensors ({type(meta_error).__name__}: "
+                    f"{meta_error}). Override compute_output_shape(input_shape) in {type(self).__name__}."
+                ) from meta_error
 
     def compute_output_spec(self, *args, **kwargs):
         shapes = _shapes_of(args[0])
@@ -398,6 +430,8 @@ class Layer(nn.Module):
         if self._variables or self._sublayers():
             dtype = self._dtype
         outputs = _make_keras_tensors(out_shapes, dtype)
+        if self._user_class:
+            self.__dict__["_single_symbolic_output"] = isinstance(outputs, KerasTensor)
         Node(self, (inputs,) + args, kwargs, outputs)
         return outputs
 
@@ -461,6 +495,8 @@ class Layer(nn.Module):
         if self._call_has_training:
             kwargs["training"] = training
         out = self.call(inputs, *args, **kwargs)
+        if self._user_class:
+            out = _check_call_output(self, out)
         if self.activity_regularizer is not None:
             for t in flatten(out):
                 self._activity_losses.append(self.activity_regularizer(t) / t.shape[0])
@@ -520,6 +556,19 @@ class Layer(nn.Module):
             from kerasish import regularizers
 
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if self._user_class and _get_config_is_default(self):
+            # As Keras: a user class without its own get_config is configured
+            # by the (plain JSON) arguments its constructor was given.
+            auto = self.__dict__.get("_auto_config")
+            if auto is None:
+                raise NotImplementedError(
+                    f"Object {type(self).__name__} was created by passing non-serializable argument values "
+                    "(or positional-only / *args arguments) in `__init__()`, and therefore the object must "
+                    f"override `get_config()` in order to be serializable. Please implement "
+                    f"`{type(self).__name__}.get_config()` returning those arguments, e.g. "
+                    "`return {**super().get_config(), \"units\": self.units}`."
+                )
+            config.update(auto)
         return config
 
     @classmethod
@@ -527,6 +576,18 @@ class Layer(nn.Module):
         config = dict(config)
         if "batch_shape" in config and "batch_input_shape" not in config and cls.__name__ != "InputLayer":
             config["batch_input_shape"] = config.pop("batch_shape")
+        if getattr(cls, "_user_class", False):
+            # A user __init__ without **kwargs cannot take the base keys
+            # (name, trainable, dtype): set those after construction.
+            params = inspect.signature(cls.__init__).parameters
+            if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+                rest = {k: config.pop(k) for k in list(config) if k not in params}
+                layer = cls(**config)
+                if isinstance(rest.get("name"), str) and rest["name"]:
+                    layer.name = rest["name"]
+                if "trainable" in rest:
+                    layer.trainable = bool(rest["trainable"])
+                return layer
         return cls(**config)
 
     def __repr__(self):
@@ -547,6 +608,84 @@ class Layer(nn.Module):
         if isinstance(value, list) and value and all(isinstance(v, Layer) for v in value) and not name.startswith("_"):
             value = _LayerList(value)
         super().__setattr__(name, value)
+
+
+_JSON_TYPES = (str, int, float, bool, type(None))
+
+
+def _auto_config(cls, args, kwargs):
+    """The constructor arguments of a user layer, when all are plain JSON
+    values (Keras's automatic config); None otherwise."""
+    try:
+        sig = inspect.signature(cls.__init__)
+        bound = sig.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    params = list(sig.parameters.values())
+    if any(p.kind in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in params[1:]):
+        if any(p.kind == p.POSITIONAL_ONLY for p in params[1:]) or bound.arguments.get(next(p.name for p in params if p.kind == p.VAR_POSITIONAL)):
+            return None
+    bound.apply_defaults()
+    out = dict(bound.arguments)
+    out.pop(params[0].name, None)
+    for p in params[1:]:
+        if p.kind == p.VAR_KEYWORD:
+            out.update(out.pop(p.name, {}))
+        elif p.kind == p.VAR_POSITIONAL:
+            out.pop(p.name, None)
+    out.pop("name", None)
+
+    def plain(v):
+        if isinstance(v, (list, tuple)):
+            return all(plain(x) for x in v)
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(x) for k, x in v.items())
+        return isinstance(v, _JSON_TYPES)
+
+    return out if plain(out) else None
+
+
+def _get_config_is_default(layer) -> bool:
+    """Whether the class's get_config is kerasish's (not written by the user)."""
+    for klass in type(layer).__mro__:
+        if "get_config" in klass.__dict__:
+            return klass.__module__ in ("kerasish.engine.layer", "kerasish.engine.model")
+    return True
+
+
+def _check_call_output(layer, out):
+    """A user call()'s output: torch tensors (Variables become their value) in
+    lists / tuples / dicts; anything else is a TypeError naming the layer."""
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, Variable):
+        return out.value
+    if out is None:
+        return out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_check_call_output(layer, o) for o in out)
+    if isinstance(out, dict):
+        return {k: _check_call_output(layer, o) for k, o in out.items()}
+    hint = " (convert with torch.as_tensor, or compute with torch ops)" if isinstance(out, (np.ndarray, np.generic, int, float)) else ""
+    raise TypeError(
+        f"Layer '{layer.name}' ({type(layer).__name__}).call() must return torch tensors "
+        f"(or lists / tuples / dicts of them), but it returned a {type(out).__module__}.{type(out).__name__}{hint}."
+    )
+
+
+class _LayerVariable(Variable):
+    """A weight made by ``add_weight``: a :class:`Variable` that torch functions
+    also take in place of its tensor (``torch.matmul(inputs, self.w)``), as
+    Keras's backend ops take a Keras variable."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        from torch.utils._pytree import tree_map
+
+        def unwrap(a):
+            return a.value if isinstance(a, Variable) else a
+
+        return func(*tree_map(unwrap, args), **tree_map(unwrap, kwargs or {}))
 
 
 class _LayerList(nn.ModuleList):

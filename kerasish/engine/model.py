@@ -32,7 +32,7 @@ class Model(Trainer, Layer):
             from .functional import Functional
 
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         # Only subclassed models get here (Functional and Sequential have their own).
@@ -140,6 +140,7 @@ class Model(Trainer, Layer):
         else:
             inputs = convert(inputs)
         args = tuple(convert(a) if isinstance(a, (np.ndarray, torch.Tensor)) else a for a in args)
+        self._activity_losses = []  # add_loss() in call() counts for this call only
         if not self.built:
             from .layer import _shapes_of
 
@@ -246,7 +247,7 @@ class Model(Trainer, Layer):
         with safe_mode_scope(safe_mode):
             if "layers" in config and "input_layers" in config and (cls is Model or issubclass(cls, Functional)):
                 return functional_from_config(cls if cls is not Model else Functional, config, custom_objects)
-            return cls(**config)
+            return Layer.from_config.__func__(cls, config)
 
     def __repr__(self):
         return nn.Module.__repr__(self)

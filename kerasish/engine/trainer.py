@@ -109,11 +109,24 @@ class Trainer:
         self.stop_training = False
         self._loss_tracker = None
         self._regularized = [(v.regularizer, v) for v in self.weights if v.regularizer is not None]
-        self._activity_layers = [l for l in self._all_layers() if l.activity_regularizer is not None]
+        self._activity_layers = self._layers_with_activity_losses()
         self._optimizer_built_for = None
         self._scales_loss = getattr(self.optimizer, "loss_scale_factor", None) is not None
         self._steps_done = 0
         self._loss_sum, self._loss_count, self._out_loss_sums = None, 0, None
+
+    def _layers_with_activity_losses(self):
+        """Layers whose ``_activity_losses`` count in the training loss: those
+        with an activity regularizer, and user layers / models (``add_loss``)."""
+        from kerasish.engine.layer import Layer
+
+        out, seen = [], set()
+        for layer in [*self._all_layers(), *self.modules()]:
+            if isinstance(layer, Layer) and id(layer) not in seen:
+                if layer.activity_regularizer is not None or layer._user_class:
+                    seen.add(id(layer))
+                    out.append(layer)
+        return out
 
     def _all_layers(self):
         out = []
@@ -123,7 +136,43 @@ class Trainer:
                 out.extend(layer._all_layers())
         return out
 
+    def _is_subclassed(self) -> bool:
+        from kerasish.engine.functional import Functional
+        from kerasish.engine.sequential import Sequential
+
+        return not isinstance(self, (Functional, Sequential))
+
+    def _build_from_data(self, x, device):
+        """A subclassed model compiled before it was built: build it on one
+        sample of ``x`` (Keras builds such models on the first batch)."""
+        if self.built or not self._is_subclassed():
+            return
+
+        def first(s):
+            if isinstance(s, (np.ndarray, torch.Tensor)):
+                return s[:1]
+            if isinstance(s, (list, tuple)) and s and all(isinstance(t, (np.ndarray, torch.Tensor)) for t in s):
+                return type(s)(t[:1] for t in s)
+            if isinstance(s, Mapping) and s and all(isinstance(t, (np.ndarray, torch.Tensor)) for t in s.values()):
+                return {k: t[:1] for k, t in s.items()}
+            return None
+
+        sample = first(x)
+        if sample is None:
+            raise ValueError(
+                f"Model '{self.name}' is not built yet: call it on a batch of data or use `model.build(input_shape)` "
+                f"before passing a {type(x).__name__} to fit/evaluate/predict."
+            )
+        with torch.no_grad():
+            self._forward(D.to_device(sample, self._device() or torch.device("cpu")), False)
+        self.to(device)
+        if getattr(self, "compiled", False):
+            self._regularized = [(v.regularizer, v) for v in self.weights if v.regularizer is not None]
+            self._activity_layers = self._layers_with_activity_losses()
+
     def _ensure_built_for_training(self, what):
+        if not self.built and what in ("compile", "predict") and self._is_subclassed():
+            return  # built on the first batch, as in Keras
         if not self.built:
             raise ValueError(
                 f"Model '{self.name}' is not built yet, so it cannot {what}: give it an input shape "
@@ -612,6 +661,7 @@ class Trainer:
             # metadata), so that predictions can be named later.
             self.class_names = list(x.class_names)
         device = self._training_device()
+        self._build_from_data(x, device)
         self._shuffle_generator = torch.Generator()
         self._shuffle_generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
         data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle is True or shuffle == "batch",
@@ -697,6 +747,7 @@ class Trainer:
         self._check_x(x)
         self._check_y(y)
         device = self._training_device()
+        self._build_from_data(x, device)
         data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device, steps=steps)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -714,6 +765,7 @@ class Trainer:
         self._ensure_built_for_training("predict")
         self._check_x(x)
         device = self._training_device()
+        self._build_from_data(x, device)
         data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -754,6 +806,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
         device = self._training_device()
+        self._build_from_data(x, device)
         self._prepare_optimizer()
         bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
         self._reset_trackers()

@@ -180,6 +180,7 @@ class Metric:
 
             init = initializers.get(initializer)
             value = torch.as_tensor(init(shape, dtype=str(tdtype).replace("torch.", ""))).to(device=device, dtype=tdtype)
+        value = _with_assign(value)
         self._variables.append(value)
         self._variable_names.append(name or f"variable_{len(self._variables) - 1}")
         self.__dict__.setdefault("_aggregations", []).append(aggregation)
@@ -214,14 +215,14 @@ class Metric:
         moved = {}
         for key, value in list(d.items()):
             if isinstance(value, torch.Tensor) and value.device != device:
-                new = value.to(device)
+                new = _with_assign(value.to(device))
                 moved[id(value)] = new
                 d[key] = new
         variables = d["_variables"]
         for i, v in enumerate(variables):
             if v.device != device:
                 new = moved.get(id(v))
-                variables[i] = new if new is not None else v.to(device)
+                variables[i] = new if new is not None else _with_assign(v.to(device))
         for m in d["_metrics"]:
             m.to(device)
         d["_device"] = device
@@ -261,3 +262,30 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
     __str__ = __repr__
+
+
+def _assign(t, value):
+    with torch.no_grad():
+        t.copy_(torch.as_tensor(value, dtype=t.dtype).to(t.device))
+    return t
+
+
+def _assign_add(t, value):
+    with torch.no_grad():
+        t.add_(torch.as_tensor(value, dtype=t.dtype).to(t.device))
+    return t
+
+
+def _assign_sub(t, value):
+    with torch.no_grad():
+        t.sub_(torch.as_tensor(value, dtype=t.dtype).to(t.device))
+    return t
+
+
+def _with_assign(t):
+    """Give a state tensor Keras's variable methods, so custom metrics written
+    for Keras (``self.total.assign_add(x)``) run unchanged; all in place."""
+    t.assign = functools.partial(_assign, t)
+    t.assign_add = functools.partial(_assign_add, t)
+    t.assign_sub = functools.partial(_assign_sub, t)
+    return t

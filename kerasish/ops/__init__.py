@@ -11,6 +11,9 @@ Example:
     torch.Size([2, 3])
 """
 
+from kerasish.ops.elementwise import (
+    all, any, ceil, cos, equal, erf, expm1, floor, floor_divide, greater, greater_equal, less, less_equal, log1p, logical_and, logical_not, logical_or, logical_xor, mod, negative, not_equal, prod, round, sign, sin, tan, tanh,
+)
 from kerasish.ops.core import cast, convert_to_numpy, convert_to_tensor, is_tensor, shape
 from kerasish.ops.nn import (
     average_pool, batch_normalization, binary_crossentropy, categorical_crossentropy, conv, depthwise_conv, gelu,
@@ -23,6 +26,7 @@ from kerasish.ops.numpy import (
 )
 
 __all__ = [
+    "all", "any", "ceil", "cos", "equal", "erf", "expm1", "floor", "floor_divide", "greater", "greater_equal", "less", "less_equal", "log1p", "logical_and", "logical_not", "logical_or", "logical_xor", "mod", "negative", "not_equal", "prod", "round", "sign", "sin", "tan", "tanh",
     "abs", "absolute", "add", "arange", "argmax", "argmin", "average_pool", "batch_normalization", "binary_crossentropy",
     "cast", "categorical_crossentropy", "clip", "concatenate", "conv", "convert_to_numpy", "convert_to_tensor", "cumsum",
     "depthwise_conv", "divide", "dot", "einsum", "exp", "expand_dims", "eye", "flatten", "gelu", "is_tensor", "log",

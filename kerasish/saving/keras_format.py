@@ -18,7 +18,7 @@ import h5py
 from kerasish import __version__
 from kerasish.engine.serialization import deserialize_layer, safe_mode_scope, serialize_layer
 
-from .object_registration import active_custom_objects
+from .object_registration import active_custom_objects, custom_object_scope
 from .weights_h5 import read_weights_group, write_weights_group
 
 CONFIG_FILENAME = "config.json"
@@ -113,7 +113,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         model._loaded_compile_config = compile_config
         if compile and compile_config and hasattr(model, "compile_from_config"):
             # Compiled first, so that the optimizer exists to take its saved state.
-            model.compile_from_config(compile_config)
+            # Custom losses / metrics are found through the same custom_objects.
+            with custom_object_scope(active_custom_objects(custom_objects)):
+                model.compile_from_config(compile_config)
         _read_weights(z, model, filepath)
         try:
             metadata = json.loads(z.read(METADATA_FILENAME).decode("utf-8"))
