@@ -386,3 +386,37 @@ def test_keras_guide_custom_metric_with_assign_add():
     model.compile("adam", "binary_crossentropy", metrics=[BinaryTruePositives()])
     h = model.fit(np.random.rand(16, 3), (np.random.rand(16, 1) > 0.5).astype("float32"), verbose=0, epochs=1)
     assert "binary_true_positives" in h.history
+
+
+def test_plain_torch_modules_inside_a_custom_layer_are_trained_and_saved(tmp_path):
+    import numpy as np
+    import torch
+
+    import kerasish as keras
+
+    class TorchBlock(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+            self.bn = torch.nn.BatchNorm2d(4)
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def call(self, x):  # channels_last in and out, as in Keras
+            y = self.bn(self.conv(x.permute(0, 3, 1, 2)))
+            return (y * self.scale).permute(0, 2, 3, 1)
+
+    x = keras.Input((6, 6, 3))
+    block = TorchBlock()
+    model = keras.Model(x, keras.layers.Dense(2)(keras.layers.Flatten()(block(x))))
+    names = [w.name for w in block.weights]
+    assert names == ["conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "scale"]
+    assert block.count_params() == 3 * 3 * 3 * 4 + 4 + 4 + 4 + 4 + 4 + 1
+    before = block.conv.weight.detach().clone()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.random.rand(8, 6, 6, 3), np.random.rand(8, 2), epochs=1, verbose=0)
+    assert not torch.equal(block.conv.weight, before)
+    model.save_weights(tmp_path / "w.weights.h5")
+    clone_block = TorchBlock()
+    clone = keras.Model(x2 := keras.Input((6, 6, 3)), keras.layers.Dense(2)(keras.layers.Flatten()(clone_block(x2))))
+    clone.load_weights(tmp_path / "w.weights.h5")
+    assert torch.equal(clone_block.conv.weight, block.conv.weight)

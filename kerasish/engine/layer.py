@@ -608,6 +608,26 @@ class Layer(nn.Module):
         if isinstance(value, list) and value and all(isinstance(v, Layer) for v in value) and not name.startswith("_"):
             value = _LayerList(value)
         super().__setattr__(name, value)
+        # Plain torch inside a user layer (``self.conv = nn.Conv2d(...)`` or
+        # ``self.w = nn.Parameter(...)``): its tensors become Keras weights too,
+        # so fit trains them, count_params counts them and files save them.
+        if not type(self)._native_layout and not name.startswith("_") and "_variables" in self.__dict__:
+            if isinstance(value, nn.Parameter):
+                self._track_raw(self, name, name, trainable=True)
+            elif isinstance(value, nn.Module) and not isinstance(value, Layer):
+                for module_name, module in value.named_modules():
+                    prefix = f"{name}.{module_name}" if module_name else name
+                    for pname, p in module.named_parameters(recurse=False):
+                        self._track_raw(module, pname, f"{prefix}.{pname}", trainable=True)
+                    for bname, b in module.named_buffers(recurse=False):
+                        if b is not None and b.is_floating_point():
+                            self._track_raw(module, bname, f"{prefix}.{bname}", trainable=False)
+
+    def _track_raw(self, owner, attr, name, trainable):
+        tensor = getattr(owner, attr)
+        if any(v.tensor is tensor for v in self._variables):
+            return
+        self._variables.append(Variable(owner, attr, name, f"{self.name}/{name}", trainable=trainable, layer=self))
 
 
 _JSON_TYPES = (str, int, float, bool, type(None))
