@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("matplotlib")
 
 import kerasish as K
 from kerasish import layers as L

@@ -1,7 +1,6 @@
 """The torch side of saving: state_dict round trips, ``model.export`` to a
 torch.export program (``.pt2``) and to ONNX, and ``load_exported``."""
 
-import importlib.util
 import json
 import os
 import pickle
@@ -210,14 +209,13 @@ def test_export_subclassed_model(tmp_path):
     np.testing.assert_allclose(to_numpy(program([torch.from_numpy(a), torch.from_numpy(b)])), expected, atol=1e-6, rtol=0)
     one = program([torch.from_numpy(a[:1]), torch.from_numpy(b[:1])])  # the batch is never fixed by the first call
     np.testing.assert_allclose(to_numpy(one), expected[:1], atol=1e-6, rtol=0)
-    if _onnx_ready():
-        import onnxruntime as ort
+    import onnxruntime as ort
 
-        model.export(tmp_path / "pair.onnx", format="onnx", verbose=False)
-        session = ort.InferenceSession(str(tmp_path / "pair.onnx"), providers=["CPUExecutionProvider"])
-        names = [i.name for i in session.get_inputs()]
-        (got,) = session.run(None, dict(zip(names, [a, b])))
-        assert np.abs(got - expected).max() <= 1e-5
+    model.export(tmp_path / "pair.onnx", format="onnx", verbose=False)
+    session = ort.InferenceSession(str(tmp_path / "pair.onnx"), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    (got,) = session.run(None, dict(zip(names, [a, b])))
+    assert np.abs(got - expected).max() <= 1e-5
 
 
 def test_unknown_non_batch_dimension_needs_an_input_signature(tmp_path):
@@ -251,13 +249,9 @@ def test_exported_program_runs_without_kerasish(tmp_path):
 
 
 # ----------------------------------------------------------------------------
-# ONNX (runs when onnx, onnxscript and onnxruntime are installed)
+# ONNX (onnx, onnxscript and onnxruntime come with the dev extra)
 # ----------------------------------------------------------------------------
-def _onnx_ready():
-    return all(importlib.util.find_spec(n) is not None for n in ("onnx", "onnxscript", "onnxruntime"))
 
-
-@pytest.mark.skipif(not _onnx_ready(), reason="needs onnx, onnxscript and onnxruntime")
 @pytest.mark.parametrize("build, shape", [(mnist_seed, (28, 28, 1)), (functional_cnn, (9, 7, 3))])
 def test_export_onnx_matches_in_onnxruntime(build, shape, tmp_path, capsys):
     import onnxruntime as ort
@@ -278,7 +272,6 @@ def test_export_onnx_matches_in_onnxruntime(build, shape, tmp_path, capsys):
         assert np.abs(got - out(model, x)).max() <= 1e-5
 
 
-@pytest.mark.skipif(not _onnx_ready(), reason="needs onnx, onnxscript and onnxruntime")
 def test_export_onnx_two_inputs_by_name(tmp_path):
     import onnxruntime as ort
 

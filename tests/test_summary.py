@@ -129,10 +129,6 @@ def subclassed(lib):
     return net
 
 
-def has_layers(*names):
-    return all(hasattr(kerasish.layers, n) for n in names)
-
-
 # ----------------------------------------------------------------------
 # Seed 001: the post's table
 # ----------------------------------------------------------------------
@@ -217,7 +213,6 @@ def test_shared_layer_shows_its_latest_call_shape(keras):
     assert act[0][1] == "(None, 6)"
 
 
-@pytest.mark.skipif(not has_layers("Add", "Concatenate"), reason="merging layers not in kerasish.layers yet")
 @pytest.mark.parametrize("kwargs", [{}, {"show_trainable": True}])
 def test_branching_add_concatenate_text_equals_keras(keras, kwargs):
     def branching(lib):
@@ -283,7 +278,6 @@ def test_subclassed_model_text_equals_keras(keras):
     assert [r[:3] for r in rows(text)] == [["sub_d1 (Dense)", "(3, 4)", "24"], ["sub_d2 (Dense)", "(3, 2)", "10"]]
 
 
-@pytest.mark.skipif(not has_layers("BatchNormalization"), reason="BatchNormalization not in kerasish.layers yet")
 def test_batchnorm_non_trainable_params_equal_keras(keras):
     def bn_net(lib):
         L = lib.layers

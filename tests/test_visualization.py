@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("matplotlib")
 
 import kerasish
 from kerasish import visualization as viz
