@@ -58,8 +58,6 @@ def to_tensor(a, name="x"):
             raise TypeError(f"`{name}` must hold numbers; got an array of dtype {arr.dtype}") from None
     if t.dtype == torch.float64:
         t = t.float()
-    elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8) and False:
-        t = t.long()
     return t
 
 

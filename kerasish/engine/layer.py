@@ -486,8 +486,6 @@ class Layer(nn.Module):
         self._check_input(in_shapes)
         if not self.built:
             self._maybe_build(in_shapes)
-            if self._device() is None and device is None:
-                pass
         training = kwargs.pop("training", None)
         if training is None:
             training = self.training
