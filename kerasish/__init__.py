@@ -7,7 +7,7 @@ ordinary ``torch.nn`` modules.
 
 __version__ = "0.1.0"
 
-from kerasish import activations, backend, initializers, regularizers
+from kerasish import activations, backend, constraints, initializers, regularizers
 from kerasish import layers, models, saving
 from kerasish import applications, callbacks, config, datasets, losses, metrics, mixed_precision, optimizers, utils
 from kerasish import ops, random
@@ -18,4 +18,4 @@ from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.naming import clear_session
 from kerasish.layers.core.input_layer import Input, InputLayer
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random"]

@@ -231,7 +231,7 @@ class Layer(nn.Module):
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, regularizer=None, constraint=None, name=None, **kwargs):
         """Create a weight registered on this layer: a ``torch.nn.Parameter``
         when trainable, a buffer otherwise. Returns its :class:`Variable`."""
-        from kerasish import initializers, regularizers
+        from kerasish import constraints, initializers, regularizers
 
         shape = () if shape is None else as_shape_tuple(shape)
         if any(d is None or d < 0 for d in shape):
@@ -248,7 +248,7 @@ class Layer(nn.Module):
             self.register_parameter(attr, nn.Parameter(tensor))
         else:
             self.register_buffer(attr, tensor)
-        return self._track_weight(self, attr, name, trainable=trainable, initializer=init, regularizer=regularizers.get(regularizer) if regularizer is not None else None, constraint=constraint)
+        return self._track_weight(self, attr, name, trainable=trainable, initializer=init, regularizer=regularizers.get(regularizer) if regularizer is not None else None, constraint=constraints.get(constraint))
 
     @property
     def weights(self) -> list[Variable]:

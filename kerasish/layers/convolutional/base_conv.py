@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from kerasish import activations, initializers, regularizers
+from kerasish import activations, constraints, initializers, regularizers
 from kerasish.engine import layout
 from kerasish.engine.layer import Layer
 from kerasish.layers import args as A
@@ -119,7 +119,7 @@ class BaseConv2D(Layer):
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = bias_constraint
+        self.bias_constraint = constraints.get(bias_constraint)
 
     # Keras shape helpers ------------------------------------------------
     def _channel_axis(self):
@@ -207,5 +207,5 @@ class BaseConv2D(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
             "activity_regularizer": regularizers.serialize(self.activity_regularizer) if self.activity_regularizer else None,
-            "bias_constraint": None,
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

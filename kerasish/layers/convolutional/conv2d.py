@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from kerasish import initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.engine.layer import torch_dtype
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras, padded_conv
@@ -55,7 +55,7 @@ class Conv2D(BaseConv2D):
             raise ValueError(f"Conv2D: `filters` ({self.filters}) must be divisible by `groups` ({self.groups}).")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def _check_input(self, input_shape):
         super()._check_input(input_shape)
@@ -72,9 +72,11 @@ class Conv2D(BaseConv2D):
                          dilation=self.dilation_rate, groups=self.groups, bias=self.use_bias, dtype=torch_dtype(self._dtype))
         self._set_torch_module(conv)
         self._track_weight(conv, "weight", "kernel", to_keras=conv_kernel_to_keras, from_keras=conv_kernel_from_keras,
-                           initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+                           initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                           constraint=self.kernel_constraint)
         if self.use_bias:
-            self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
+            self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
         self.built = True
 
     def _conv(self, inputs):
@@ -90,7 +92,7 @@ class Conv2D(BaseConv2D):
             "groups": self.groups,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
-            "kernel_constraint": None,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             **self._bias_config(),
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from kerasish import initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import BaseConv2D
 
@@ -100,7 +100,7 @@ class Conv2DTranspose(BaseConv2D):
                     )
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def _axis_args(self):
         ops = self.output_padding or (None, None)
@@ -125,9 +125,11 @@ class Conv2DTranspose(BaseConv2D):
         if any(extra):
             self._crop = (slice(None), slice(None)) + tuple(slice(None, -e if e else None) for e in extra)
         self._track_weight(conv, "weight", "kernel", to_keras=transpose_kernel_to_keras, from_keras=transpose_kernel_from_keras,
-                           initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+                           initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                           constraint=self.kernel_constraint)
         if self.use_bias:
-            self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
+            self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
         self.built = True
 
     def _conv(self, inputs):
@@ -149,7 +151,7 @@ class Conv2DTranspose(BaseConv2D):
             "output_padding": None if self.output_padding is None else list(self.output_padding),
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
-            "kernel_constraint": None,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             **self._bias_config(),
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from kerasish import initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, padded_conv
 
@@ -75,7 +75,7 @@ class DepthwiseConv2D(BaseConv2D):
         self.depth_multiplier = A.positive_int(depth_multiplier, "depth_multiplier", "DepthwiseConv2D")
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def build(self, input_shape):
         self.input_channels = int(input_shape[self._channel_axis()])
@@ -83,9 +83,11 @@ class DepthwiseConv2D(BaseConv2D):
         conv = self._set_torch_module(make_depthwise_conv(self, self.input_channels, self.depth_multiplier, self.use_bias))
         kl = DepthwiseKernelLayout(self.input_channels, self.depth_multiplier)
         self._track_weight(conv, "weight", "kernel", to_keras=kl.to_keras, from_keras=kl.from_keras,
-                           initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer)
+                           initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+                           constraint=self.depthwise_constraint)
         if self.use_bias:
-            self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
+            self._track_weight(conv, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
         self.built = True
 
     def _conv(self, inputs):
@@ -101,6 +103,6 @@ class DepthwiseConv2D(BaseConv2D):
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer) if self.depthwise_regularizer else None,
-            "depthwise_constraint": None,
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             **self._bias_config(),
         }

@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from kerasish import initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras, padded_conv
 from kerasish.layers.convolutional.depthwise_conv2d import DepthwiseKernelLayout, make_depthwise_conv
@@ -63,8 +63,8 @@ class SeparableConv2D(BaseConv2D):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
-        self.pointwise_constraint = pointwise_constraint
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         self.input_channels = int(input_shape[self._channel_axis()])
@@ -75,11 +75,14 @@ class SeparableConv2D(BaseConv2D):
         self._set_torch_module(nn.Sequential(OrderedDict(depthwise=depthwise, pointwise=pointwise)))
         kl = DepthwiseKernelLayout(self.input_channels, mult)
         self._track_weight(depthwise, "weight", "depthwise_kernel", to_keras=kl.to_keras, from_keras=kl.from_keras,
-                           initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer)
+                           initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+                           constraint=self.depthwise_constraint)
         self._track_weight(pointwise, "weight", "pointwise_kernel", to_keras=conv_kernel_to_keras, from_keras=conv_kernel_from_keras,
-                           initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer)
+                           initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+                           constraint=self.pointwise_constraint)
         if self.use_bias:
-            self._track_weight(pointwise, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
+            self._track_weight(pointwise, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
         self.built = True
 
     def _conv(self, inputs):
@@ -98,8 +101,8 @@ class SeparableConv2D(BaseConv2D):
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer) if self.depthwise_regularizer else None,
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer) if self.pointwise_regularizer else None,
-            "depthwise_constraint": None,
-            "pointwise_constraint": None,
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
             **self._bias_config(),
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
-from kerasish import activations, initializers, regularizers
+from kerasish import activations, constraints, initializers, regularizers
 from kerasish.engine.layer import Layer, torch_dtype
 from kerasish.layers.args import positive_int
 from kerasish.layers.core.activation import apply_activation, get_activation
@@ -49,8 +49,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _check_input(self, input_shape):
         if not isinstance(input_shape, tuple) or len(input_shape) < 2:
@@ -65,9 +65,11 @@ class Dense(Layer):
     def build(self, input_shape):
         self.input_dim = int(input_shape[-1])
         linear = self._set_torch_module(nn.Linear(self.input_dim, self.units, bias=self.use_bias, dtype=torch_dtype(self._dtype)))
-        self._track_weight(linear, "weight", "kernel", to_keras=_t, from_keras=_t, initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+        self._track_weight(linear, "weight", "kernel", to_keras=_t, from_keras=_t, initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                           constraint=self.kernel_constraint)
         if self.use_bias:
-            self._track_weight(linear, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer)
+            self._track_weight(linear, "bias", "bias", initializer=self.bias_initializer, regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
         self.built = True
 
     def native_call_pre_activation(self, inputs, training=False):
@@ -97,7 +99,7 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
             "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "quantization_config": None,
         }

@@ -8,22 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerasish import initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.engine import layout
 from kerasish.engine.layer import Layer
 
 # Which torch class holds the state, by input rank (only its name differs).
 _MODULES = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}
-
-
-def serialize_constraint(constraint):
-    """Constraints are kept and applied by whoever applies them; in configs
-    they read as Keras writes a missing one (None) or their own config."""
-    if constraint is None or isinstance(constraint, (str, dict)):
-        return constraint
-    if hasattr(constraint, "get_config"):
-        return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
-    return None
 
 
 def check_bool(value, arg, layer):
@@ -119,8 +109,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     # ------------------------------------------------------------------
     def _check_input(self, input_shape):
@@ -239,8 +229,8 @@ class BatchNormalization(Layer):
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": reg(self.beta_regularizer) if self.beta_regularizer else None,
             "gamma_regularizer": reg(self.gamma_regularizer) if self.gamma_regularizer else None,
-            "beta_constraint": serialize_constraint(self.beta_constraint),
-            "gamma_constraint": serialize_constraint(self.gamma_constraint),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": self.synchronized,
             "renorm": self.renorm,
             "renorm_clipping": self.renorm_clipping,

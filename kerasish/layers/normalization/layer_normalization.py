@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kerasish import initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.engine import layout
 from kerasish.engine.layer import Layer
-from kerasish.layers.normalization.batch_normalization import check_bool, check_float, serialize_constraint
+from kerasish.layers.normalization.batch_normalization import check_bool, check_float
 
 
 class LayerNormalization(Layer):
@@ -73,8 +73,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _axes_for(self, rank):
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -169,6 +169,6 @@ class LayerNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": reg(self.beta_regularizer) if self.beta_regularizer else None,
             "gamma_regularizer": reg(self.gamma_regularizer) if self.gamma_regularizer else None,
-            "beta_constraint": serialize_constraint(self.beta_constraint),
-            "gamma_constraint": serialize_constraint(self.gamma_constraint),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
