@@ -1,7 +1,8 @@
 """``kerasish.config``: where models train and how files load.
 
 Device choice, in order: ``set_device(...)``, then the ``KERASISH_DEVICE``
-environment variable, then CUDA, MPS, CPU, whichever is there first. A model
+environment variable, then (under torchrun) this process's device of the
+data-parallel run, then CUDA, MPS, CPU, whichever is there first. A model
 the user moved with ``model.to(device)`` stays where it was put.
 """
 
@@ -53,6 +54,11 @@ def get_device() -> torch.device:
     explicit = explicit_device()
     if explicit is not None:
         return explicit
+    from kerasish.distribution.data_parallel import distribution
+
+    dist = distribution()
+    if dist is not None and dist.enabled:  # one device per process: this process's
+        return dist.device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():

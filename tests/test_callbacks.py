@@ -706,7 +706,7 @@ def test_backup_and_restore_files(tmp_path):
         model.weights_value = [np.full((2,), epoch + 1.0, "float32")]
         cb.on_epoch_end(epoch, {"loss": 1.0})
     assert sorted(os.listdir(backup)) == ["latest.weights.h5", "training_metadata.json", "training_rng_state.npz"]
-    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 3, "batch": 0}
+    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 3, "batch": 0, "world_size": 1}
     with np.load(backup / "training_rng_state.npz", allow_pickle=False) as f:
         assert sorted(f.files) == ["shuffle", "torch"] and f["torch"].dtype == np.uint8
     # a new run finds the backup
@@ -732,7 +732,7 @@ def test_backup_and_restore_options(tmp_path):
     for batch in range(5):
         model.weights_value = [np.full((2,), batch, "float32")]
         cb.on_train_batch_end(batch, {})
-    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 0, "batch": 3}
+    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 0, "batch": 3, "world_size": 1}
     assert (backup / "latest.weights.h5.bkp").exists()
     # a broken latest file falls back to the previous backup
     (backup / "latest.weights.h5").write_bytes(b"broken")

@@ -18,7 +18,12 @@ A backup is three files in ``backup_dir``:
   pickle), so shuffling and dropout continue exactly as in an uninterrupted run;
 * ``training_metadata.json``: ``{"epoch": E, "batch": B}`` as Keras 3
   writes it, ``E`` being the number of epochs completed (the next epoch to
-  run).
+  run), plus ``"world_size"``: how many processes trained.
+
+Data-parallel (under torchrun): every process runs this callback; rank 0
+writes the files, holding every process's random state (``rank1.torch``...),
+and each process restores its own. A backup made with a different number of
+processes is refused with a ValueError naming both numbers.
 
 At ``on_train_begin`` an existing backup is loaded (weights, random state)
 and ``model._initial_epoch`` is set to ``E``; the trainer starts its epoch
@@ -102,13 +107,28 @@ class BackupAndRestore(Callback):
             if optimizer is not None and getattr(optimizer, "built", True) is False and hasattr(optimizer, "build"):
                 optimizer.build(model.trainable_variables if hasattr(model, "trainable_variables") else model.trainable_weights)
             model.load_weights(self._weights_path)
-        if os.path.exists(self._rng_path) and hasattr(model, "_set_training_rng_state"):
-            with np.load(self._rng_path, allow_pickle=False) as f:
-                state = {k: np.array(f[k]) for k in f.files}
-            model._set_training_rng_state(state)
+        metadata = None
         if os.path.exists(self._training_metadata_path):
             with open(self._training_metadata_path) as f:
                 metadata = json.loads(f.read())
+            saved_world = metadata.get("world_size")
+            world, rank = _world()
+            if saved_world is not None and int(saved_world) != world:
+                raise ValueError(
+                    f"BackupAndRestore: the backup in {self.backup_dir!r} was written by a run with {int(saved_world)} "
+                    f"process(es), but this run has {world}. Resume with {int(saved_world)} process(es), or delete the backup "
+                    "to start over.")
+        if os.path.exists(self._rng_path) and hasattr(model, "_set_training_rng_state"):
+            with np.load(self._rng_path, allow_pickle=False) as f:
+                state = {k: np.array(f[k]) for k in f.files}
+            world, rank = _world()
+            if rank:  # this process's own random state, saved by rank 0
+                prefix = f"rank{rank}."
+                state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            else:
+                state = {k: v for k, v in state.items() if not k.startswith("rank")}
+            model._set_training_rng_state(state)
+        if metadata is not None:
             epoch = int(metadata["epoch"])
             self._current_epoch = epoch
             model._initial_epoch = epoch
@@ -139,6 +159,36 @@ class BackupAndRestore(Callback):
         return False
 
     def _save_model(self):
+        state = self._gather_rng_state()
+        from kerasish.distribution.data_parallel import active
+
+        dp = active()
+        if dp is None:
+            self._write_backup(state)
+        else:  # rank 0 writes; every process waits until the backup is whole
+            dp.chief_does(lambda: self._write_backup(state), f"BackupAndRestore writing {self.backup_dir!r}")
+
+    def _gather_rng_state(self):
+        """The trainer's random state; data-parallel: every process's, keyed
+        ``rank1.torch``... for ranks above 0 (a collective: all processes call it)."""
+        if not hasattr(self.model, "_get_training_rng_state"):
+            return None
+        state = self.model._get_training_rng_state()
+        from kerasish.distribution.data_parallel import active
+
+        dp = active()
+        if dp is None:
+            return state
+        import torch
+
+        merged = {}
+        for key in sorted(state):
+            local = torch.from_numpy(np.asarray(state[key]).astype(np.int64))
+            for r, values in enumerate(dp.all_gather(local, what="gathering random states for BackupAndRestore")):
+                merged[key if r == 0 else f"rank{r}.{key}"] = values.numpy().astype(np.uint8)
+        return merged
+
+    def _write_backup(self, state):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
             for cur, prev in ((self._weights_path, self._prev_weights_path), (self._training_metadata_path, self._prev_training_metadata_path), (self._rng_path, self._prev_rng_path)):
@@ -149,21 +199,22 @@ class BackupAndRestore(Callback):
         tmp_weights = os.path.join(self.backup_dir, "partial.weights.h5")
         self.model.save_weights(tmp_weights, overwrite=True)
         tmp_rng = None
-        if hasattr(self.model, "_get_training_rng_state"):
-            state = self.model._get_training_rng_state()
+        if state is not None:
             tmp_rng = os.path.join(self.backup_dir, "partial_rng_state.npz")
             with open(tmp_rng, "wb") as f:
                 np.savez(f, **{k: np.asarray(v) for k, v in state.items()})
         tmp_meta = os.path.join(self.backup_dir, "partial_metadata.json")
         with open(tmp_meta, "w") as f:
-            f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+            f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, "world_size": _world()[0]}))
         os.replace(tmp_weights, self._weights_path)
         if tmp_rng is not None:
             os.replace(tmp_rng, self._rng_path)
         os.replace(tmp_meta, self._training_metadata_path)
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint or not os.path.isdir(self.backup_dir):
+        from kerasish.distribution import is_chief
+
+        if not self.delete_checkpoint or not os.path.isdir(self.backup_dir) or not is_chief():
             return
         for path in (self._weights_path, self._training_metadata_path, self._rng_path, self._prev_weights_path, self._prev_training_metadata_path, self._prev_rng_path):
             if os.path.exists(path):
@@ -172,3 +223,11 @@ class BackupAndRestore(Callback):
             os.rmdir(self.backup_dir)
         except OSError:
             pass  # the folder holds other files: leave them
+
+
+def _world():
+    """(number of processes, this process's rank) of the run."""
+    from kerasish.distribution.data_parallel import active
+
+    dp = active()
+    return (1, 0) if dp is None else (dp.world_size, dp.rank)

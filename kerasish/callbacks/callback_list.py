@@ -55,6 +55,14 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             if not isinstance(cb, Callback) and not all(hasattr(cb, h) for h in ("set_model", "set_params", "on_epoch_end")):
                 raise TypeError(f"Each callback must be a `keras.callbacks.Callback`. Received: {cb!r}")
+        from kerasish.distribution import is_chief
+
+        if not is_chief():
+            # Data-parallel, rank > 0: progress bars, CSV logs and TensorBoard
+            # events come from rank 0 alone; every other callback runs everywhere
+            # (on the same averaged logs, so they decide alike).
+            self.callbacks = [cb for cb in self.callbacks if not getattr(cb, "_chief_only", False)]
+            add_progbar = False
         self._in_begin_end_block_count = 0
         self._add_default_callbacks(add_history, add_progbar)
         self.set_model(model)

@@ -34,6 +34,8 @@ __all__ = ["CSVLogger"]
 class CSVLogger(Callback):
     """Callback that streams epoch results to a CSV file (see module doc)."""
 
+    _chief_only = True  # data-parallel: only rank 0 prints / writes
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(separator, str) or len(separator) != 1:

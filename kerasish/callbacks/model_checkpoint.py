@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 import torch
 
+from kerasish.distribution import is_chief
 from kerasish.callbacks._utils import print_msg, pythonify_logs
 from kerasish.callbacks.monitor_callback import MonitorCallback
 
@@ -94,7 +95,7 @@ class ModelCheckpoint(MonitorCallback):
     def _should_save_model(self, epoch, batch, logs, filepath):
         logs = logs or {}
         if not self.save_best_only:
-            if self.verbose > 0:
+            if self.verbose > 0 and is_chief():  # one message, not one per process
                 print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
             return True
         current = logs.get(self.monitor)
@@ -108,11 +109,11 @@ class ModelCheckpoint(MonitorCallback):
             self._set_monitor_op()
         best_str = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
-            if self.verbose > 0:
+            if self.verbose > 0 and is_chief():  # one message, not one per process
                 print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to {current:.5f}, saving model to {filepath}")
             self.best = current
             return True
-        if self.verbose > 0:
+        if self.verbose > 0 and is_chief():  # one message, not one per process
             print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
         return False
 
@@ -129,7 +130,7 @@ class ModelCheckpoint(MonitorCallback):
                 self.model.save_weights(filepath, overwrite=True)
             else:
                 self.model.save(filepath, overwrite=True)
-            if self.verbose > 0:
+            if self.verbose > 0 and is_chief():  # one message, not one per process
                 print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
     def _get_file_path(self, epoch, batch, logs):

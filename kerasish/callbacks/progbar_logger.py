@@ -238,6 +238,8 @@ class ProgbarLogger(Callback):
     pass is silent (its results show on the epoch's final line).
     """
 
+    _chief_only = True  # data-parallel: only rank 0 prints / writes
+
     def __init__(self, console=None):
         super().__init__()
         self.seen = 0

@@ -36,6 +36,8 @@ __all__ = ["RemoteMonitor"]
 class RemoteMonitor(Callback):
     """Callback used to stream events to a server (see module doc)."""
 
+    _chief_only = True  # data-parallel: only rank 0 prints / writes
+
     def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data", headers=None, send_as_json=False):
         super().__init__()
         self.root = root

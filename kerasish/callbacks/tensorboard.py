@@ -58,6 +58,8 @@ def _summary_writer_class():
 class TensorBoard(Callback):
     """Enable visualizations for TensorBoard (see module doc)."""
 
+    _chief_only = True  # data-parallel: only rank 0 prints / writes
+
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False, write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0, embeddings_metadata=None):
         super().__init__()
         self._writer_class = _summary_writer_class()

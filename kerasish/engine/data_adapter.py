@@ -95,9 +95,16 @@ def unpack_batch(batch):
 
 
 class ArrayData:
-    """In-memory arrays, sliced into batches."""
+    """In-memory arrays, sliced into batches.
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None, steps=None):
+    With ``shard`` (a :class:`~kerasish.distribution.DataParallel`), each
+    batch is this process's piece of the global batch, and ``batch_scale``
+    says how much of the global batch it holds (for an exact gradient).
+    """
+
+    batch_scale = 1.0
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None, steps=None, shard=None, split_evenly=True):
         self.x = map_nested(lambda a: to_tensor(a, "x"), x)
         self.y = map_nested(lambda a: to_tensor(a, "y"), y)
         self.sw = map_nested(lambda a: to_tensor(a, "sample_weight"), sample_weight)
@@ -122,6 +129,11 @@ class ArrayData:
         self.shuffle = shuffle
         self.device = device or torch.device("cpu")
         self.steps = steps
+        self.shard = shard
+        if shard is not None and split_evenly:
+            from kerasish.distribution.sharding import check_batch_size
+
+            check_batch_size(batch_size, shard.world_size)
         total_bytes = sum(t.element_size() * t.nelement() for t in flat_leaves((self.x, self.y, self.sw)))
         self._gather_on_device = self.device.type != "cpu" and total_bytes <= _ON_DEVICE_LIMIT
         if self._gather_on_device:
@@ -145,9 +157,16 @@ class ArrayData:
             perm = None
         steps = len(self)
         simple = all(s is None or isinstance(s, torch.Tensor) for s in (self.x, self.y, self.sw))
+        shard = self.shard
         for i in range(steps):
             start = (i * bs) % n
             stop = min(start + bs, n)
+            if shard is not None:  # this process's piece of the global batch
+                from kerasish.distribution.sharding import piece_bounds
+
+                lo, hi = piece_bounds(stop - start, shard.world_size, shard.rank)
+                self.batch_scale = (hi - lo) * shard.world_size / (stop - start)
+                start, stop = start + lo, start + hi
             if perm is None:
                 take = lambda t: t[start:stop]  # a view: no copy
             else:
@@ -163,21 +182,98 @@ class ArrayData:
 
 
 class IterableData:
-    """torch Datasets / DataLoaders and Python generators or iterables of batches."""
+    """torch Datasets / DataLoaders and Python generators or iterables of batches.
 
-    def __init__(self, data, batch_size=None, shuffle=False, device=None, steps=None, generator=None):
+    With ``shard``, map-style datasets (given as such or inside a standard
+    DataLoader) and image folders are read by index, each process loading
+    only its piece of every global batch; other iterables are read whole by
+    every process, which keeps its piece of each batch.
+    """
+
+    batch_scale = 1.0
+
+    def __init__(self, data, batch_size=None, shuffle=False, device=None, steps=None, generator=None, shard=None, split_evenly=True):
         from torch.utils.data import DataLoader, Dataset, IterableDataset
 
         self.device = device or torch.device("cpu")
         self.steps = steps
-        if isinstance(data, Dataset) and not isinstance(data, IterableDataset):
-            self.source = DataLoader(data, batch_size=batch_size or 32, shuffle=shuffle, generator=generator, pin_memory=self.device.type == "cuda")
+        self._slice = None  # (rank, world) when each batch is cut here
+        self._global_size = None  # batch index -> global batch size, for sharded samplers
+        self._world = shard.world_size if shard is not None else 1
+        if shard is not None and shard.auto_shard_dataset:
+            data = self._sharded_source(data, batch_size, shuffle, generator, shard, split_evenly)
+        if self._global_size is not None:
+            self.source = data
+        elif isinstance(data, Dataset) and not isinstance(data, IterableDataset):
+            # The same batches as a data-parallel run would split (one seed per
+            # fit, a new permutation each epoch).
+            from kerasish.distribution.sharding import ShardedBatchSampler
+
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator).item()) if generator is not None else 0
+            sampler = ShardedBatchSampler(len(data), batch_size or 32, shuffle, 0, 1, seed)
+            self.source = DataLoader(data, batch_sampler=sampler, pin_memory=self.device.type == "cuda")
         elif isinstance(data, IterableDataset):
             self.source = DataLoader(data, batch_size=batch_size or 32)
         else:
             self.source = data
         self._iterator = None
         self._is_generator = isinstance(self.source, Iterator)
+
+    def _sharded_source(self, data, batch_size, shuffle, generator, shard, split_evenly):
+        from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler
+        from torch.utils.data.distributed import DistributedSampler
+
+        from kerasish.distribution import sharding
+
+        ShardedBatchSampler = sharding.ShardedBatchSampler
+
+        def check_batch_size(size, world, what="batch_size"):
+            if split_evenly:  # training: the global batch splits evenly, as in Keras
+                sharding.check_batch_size(size, world, what)
+
+        world, rank = shard.world_size, shard.rank
+        # One seed for every process: the shuffles must agree for the pieces not to overlap.
+        seed = shard.shared_seed(int(torch.randint(0, 2**62, (1,), generator=generator).item()) if generator is not None else 0)
+        if hasattr(data, "_kerasish_shard"):  # image folders
+            check_batch_size(getattr(data, "batch_size", None), world)
+            sharded = data._kerasish_shard(rank, world, seed)
+            self._global_size = sharded._sampler.global_size
+            return sharded
+        if isinstance(data, Dataset) and not isinstance(data, IterableDataset):
+            bs = batch_size or 32
+            check_batch_size(bs, world)
+            sampler = ShardedBatchSampler(len(data), bs, shuffle, rank, world, seed)
+            self._global_size = sampler.global_size
+            return DataLoader(data, batch_sampler=sampler, pin_memory=self.device.type == "cuda")
+        if isinstance(data, DataLoader):
+            if isinstance(data.sampler, DistributedSampler):
+                return data  # the user shards already: their batch_size is per process
+            if isinstance(data.dataset, IterableDataset) or data.batch_sampler is None:
+                self._slice = (rank, world)  # every process reads the stream, keeps its piece
+                if data.batch_size is not None:
+                    check_batch_size(data.batch_size, world, "DataLoader batch_size")
+                return data
+            if type(data.batch_sampler) is not BatchSampler or type(data.sampler) not in (SequentialSampler, RandomSampler):
+                raise ValueError(
+                    f"This DataLoader cannot be sharded across {world} processes: it uses a custom sampler "
+                    f"({type(data.sampler).__name__} / {type(data.batch_sampler).__name__}). Pass its Dataset instead, or shard it "
+                    "yourself with torch's DistributedSampler (then batch_size is per process).")
+            check_batch_size(data.batch_size, world, "DataLoader batch_size")
+            sampler = ShardedBatchSampler(len(data.dataset), data.batch_size, isinstance(data.sampler, RandomSampler), rank, world,
+                                          seed, drop_last=data.drop_last)
+            self._global_size = sampler.global_size
+            kwargs = {"num_workers": data.num_workers, "collate_fn": data.collate_fn, "pin_memory": data.pin_memory,
+                      "worker_init_fn": data.worker_init_fn, "timeout": data.timeout}
+            if data.num_workers > 0:
+                kwargs.update(persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor,
+                              multiprocessing_context=data.multiprocessing_context)
+            return DataLoader(data.dataset, batch_sampler=sampler, **kwargs)
+        if isinstance(data, IterableDataset):
+            check_batch_size(batch_size or 32, world)
+            self._slice = (rank, world)
+            return DataLoader(data, batch_size=batch_size or 32)
+        self._slice = (rank, world)  # generators and other iterables of batches
+        return data
 
     def __len__(self):
         if self.steps is not None:
@@ -206,12 +302,29 @@ class IterableData:
                     continue
                 return
             x, y, sw = unpack_batch(batch)
+            if self._slice is not None:
+                from kerasish.distribution.sharding import take_piece
+
+                rank, world = self._slice
+                n = _batch_size_of(x)
+                x, y, sw = (take_piece(s, rank, world) for s in (x, y, sw))
+                self.batch_scale = _batch_size_of(x) * world / n if n else 1.0
+            elif self._global_size is not None:
+                n = self._global_size(count % max(1, len(self.source)))
+                self.batch_scale = _batch_size_of(x) * self._world / n if n else 1.0
             yield tuple(to_device(s, self.device) for s in (x, y, sw))
             count += 1
 
 
-def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, device=None, steps=None, generator=None):
-    """Pick the adapter for ``x`` (arrays, dataset, DataLoader, generator)."""
+def _batch_size_of(x) -> int:
+    leaves = flat_leaves(x)
+    return int(leaves[0].shape[0]) if leaves and hasattr(leaves[0], "shape") and len(leaves[0].shape) else 0
+
+
+def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, device=None, steps=None, generator=None, shard=None,
+              split_evenly=True):
+    """Pick the adapter for ``x`` (arrays, dataset, DataLoader, generator);
+    ``shard``: a DataParallel whose process this is (each batch is then its piece)."""
     from torch.utils.data import DataLoader, Dataset
 
     if isinstance(x, (Dataset, DataLoader)) or isinstance(x, Iterator) or (hasattr(x, "__iter__") and hasattr(x, "class_names")):
@@ -219,16 +332,16 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, dev
             raise ValueError("`y` must not be given when `x` is a dataset, DataLoader or generator: it yields (x, y) itself.")
         if sample_weight is not None:
             raise ValueError("`sample_weight` must not be given when `x` is a dataset or generator: yield (x, y, sample_weight).")
-        return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator)
+        return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator, shard=shard, split_evenly=split_evenly)
     if x is None:
         raise ValueError("No data: `x` is None.")
     # A nested Python list of numbers is one array, as Keras reads it.
     x, y, sample_weight = (np.asarray(v) if _is_number_list(v) else v for v in (x, y, sample_weight))
     if not is_array_like(x):
         if hasattr(x, "__iter__") and not isinstance(x, (str, bytes, Mapping, list, tuple)):
-            return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator)
+            return IterableData(x, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, generator=generator, shard=shard, split_evenly=split_evenly)
         raise TypeError(f"Unsupported data type for `x`: {type(x).__name__}. Pass numpy arrays, torch tensors, a torch Dataset/DataLoader or a generator.")
-    return ArrayData(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps)
+    return ArrayData(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps, shard=shard, split_evenly=split_evenly)
 
 
 def _is_number_list(v) -> bool:

@@ -185,14 +185,14 @@ class Model(Trainer, Layer):
         loads) or ``.h5`` (Keras 2's HDF5 layout)."""
         from kerasish.saving import saving_api
 
-        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+        _written_once(lambda: saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs), f"model.save({str(filepath)!r})")
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights: ``.weights.h5`` (Keras 3) or ``.h5`` (Keras 2, as in
         ``model.save_weights('cnn.h5')``)."""
         from kerasish.saving import saving_api
 
-        saving_api.save_weights(self, filepath, overwrite=overwrite)
+        _written_once(lambda: saving_api.save_weights(self, filepath, overwrite=overwrite), f"model.save_weights({str(filepath)!r})")
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
         """Load weights from ``.weights.h5``, ``.h5`` (Keras 3 or 2 layout) or ``.keras``.
@@ -212,7 +212,8 @@ class Model(Trainer, Layer):
         program, ``format="onnx"`` an ONNX model (needs the onnx packages)."""
         from kerasish.saving import export as export_lib
 
-        return export_lib.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+        return _written_once(lambda: export_lib.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs),
+                             f"model.export({str(filepath)!r})")
 
     def to_json(self, **kwargs) -> str:
         """The model's config as JSON (Keras's ``model_from_json`` reads it)."""
@@ -254,3 +255,15 @@ class Model(Trainer, Layer):
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _written_once(write, what):
+    """Data-parallel: rank 0 writes the file and the other processes wait
+    until it is complete (so a load right after reads a whole file); call it
+    on every process, as the same script does. Otherwise: just write."""
+    from kerasish.distribution.data_parallel import active
+
+    dp = active()
+    if dp is None:
+        return write()
+    return dp.chief_does(write, what)

@@ -211,6 +211,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         >>> model.summary(print_fn=lambda text: print(text.splitlines()[-3]))
          Total params: 10 (40.00 B)
     """
+    from kerasish.distribution import is_chief
+
+    if print_fn is None and not is_chief():
+        return  # data-parallel: the table is printed once, by rank 0
     import rich.console
     import rich.markup
     import rich.table

@@ -416,6 +416,49 @@ class Trainer:
         y = self(x, training=training) if not isinstance(x, (list, tuple)) else self(*x, training=training)
         return D.flat_leaves(y)
 
+    def _train_forward(self, x):
+        """The training forward pass: through DistributedDataParallel in a
+        data-parallel fit (so gradients are averaged), else straight."""
+        ddp = self.__dict__.get("_ddp")
+        if ddp is not None:
+            return ddp(x)
+        return self._forward(x, True, logits=True)
+
+    # ------------------------------------------------------------------
+    # Data parallelism (see kerasish/engine/distributed.py)
+    # ------------------------------------------------------------------
+    def _distribution(self):
+        from kerasish.distribution.data_parallel import active
+
+        return active()
+
+    def _sync_weights_once(self, dp):
+        """Rank 0's weights everywhere, once per set of weights: processes
+        that initialised the model with different random draws then agree."""
+        key = tuple(id(p) for p in self.parameters())
+        if self.__dict__.get("_dist_synced") != key:
+            dp.sync_parameters(self)
+            object.__setattr__(self, "_dist_synced", key)
+
+    def _prepare_ddp(self, dp):
+        """Wrap the forward pass in DistributedDataParallel (rebuilt when the
+        set of trainable weights changed, e.g. after unfreezing)."""
+        from kerasish.engine.distributed import TrainForward
+
+        key = tuple(id(v.tensor) for v in self.trainable_weights)
+        if self.__dict__.get("_ddp") is not None and self.__dict__.get("_ddp_key") == key:
+            return
+        object.__setattr__(self, "_ddp", None)  # plain attributes: never a submodule, never in state_dict
+        unused = any(l is None for l in self._compile_state.losses)
+        ddp = dp.wrap(TrainForward(self), find_unused_parameters=unused)
+        object.__setattr__(self, "_ddp", ddp)
+        object.__setattr__(self, "_ddp_key", key)
+        object.__setattr__(self, "_dist_synced", tuple(id(p) for p in self.parameters()))
+
+    def _release_ddp(self):
+        object.__setattr__(self, "_ddp", None)
+        object.__setattr__(self, "_ddp_key", None)
+
     def _flat_targets(self, y):
         names = self._compile_state.output_names
         if isinstance(y, Mapping):
@@ -564,7 +607,7 @@ class Trainer:
         w = table[labels.clamp(0, table.shape[0] - 1)]
         return w if sw is None else sw * w
 
-    def _train_step(self, x, y, sw, scaler, device, class_table=None):
+    def _train_step(self, x, y, sw, scaler, device, class_table=None, batch_scale=1.0):
         y_true = self._flat_targets(y)
         if class_table is not None:
             sw = self._apply_class_weight(class_table, y_true, sw)
@@ -572,9 +615,14 @@ class Trainer:
             if self._compiled_forward is not None:
                 loss, per_output, y_pred = self._compiled_forward(x, y_true, sw)
             else:
-                y_pred = self._forward(x, True, logits=True)
+                y_pred = self._train_forward(x)
                 loss, per_output = self._compute_loss(y_true, y_pred, sw)
         scaled = self.optimizer.scale_loss(loss) if self._scales_loss else loss
+        if batch_scale != 1.0:
+            # Data-parallel with uneven pieces: DDP averages the processes'
+            # gradients, so weigh each by its share of the global batch to get
+            # the single-process gradient exactly.
+            scaled = scaled * batch_scale
         if scaler is not None:
             scaler.scale(scaled).backward()
         else:
@@ -588,7 +636,7 @@ class Trainer:
         return loss
 
     def _loss_and_outputs(self, x, y_true, sw):
-        y_pred = self._forward(x, True, logits=True)
+        y_pred = self._train_forward(x)
         loss, per_output = self._compute_loss(y_true, y_pred, sw)
         return loss, per_output, y_pred
 
@@ -662,27 +710,43 @@ class Trainer:
             self.class_names = list(x.class_names)
         device = self._training_device()
         self._build_from_data(x, device)
+        dp = self._distribution()  # data-parallel under torchrun, else None
         self._shuffle_generator = torch.Generator()
-        self._shuffle_generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        seed = int(torch.randint(0, 2**62, (1,)).item())
+        self._shuffle_generator.manual_seed(dp.shared_seed(seed) if dp is not None else seed)
         data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle is True or shuffle == "batch",
-                           device=device, steps=steps_per_epoch, generator=self._shuffle_generator)
+                           device=device, steps=steps_per_epoch, generator=self._shuffle_generator, shard=dp)
         val = None
         if validation_data is not None:
             vx, vy, vsw = _unpack_validation(validation_data)
             self._check_x(vx, "validation_data")
-            val = D.make_data(vx, vy, vsw, batch_size=validation_batch_size or batch_size, shuffle=False, device=device, steps=validation_steps)
+            val = D.make_data(vx, vy, vsw, batch_size=validation_batch_size or batch_size, shuffle=False, device=device,
+                              steps=validation_steps, shard=dp, split_evenly=False)
         verbose = _resolve_verbose(verbose)
         scaler = self._grad_scaler(device)
         class_table = self._class_weight_tensor(class_weight, device)
         self._prepare_optimizer()
+        if dp is not None:
+            self._prepare_ddp(dp)
         if self.jit_compile and self._compiled_forward is None:
             self._compiled_forward = torch.compile(self._loss_and_outputs)
+        steps = len(data) if len(data) is not None else None
         cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                                         verbose=verbose, epochs=epochs, steps=len(data) if len(data) is not None else None)
+                                         verbose=verbose, epochs=epochs, steps=steps)
         self.stop_training = False
         self._initial_epoch = None
         self.train()
-        batch_logs = _LazyLogs(self)
+        if dp is None:
+            batch_logs = _LazyLogs(self)
+        else:
+            from kerasish.engine import distributed
+
+            batch_logs = distributed.SyncedLogs(self)
+            # Batch logs are averaged over the processes every `sync_every`
+            # steps (one small all-reduce); every step when a callback may
+            # stop training on them, and then the stop is agreed on too.
+            every_step = distributed.needs_every_step(cbs.callbacks)
+            sync_every = 1 if every_step else max(1, (steps or 1000) // 50)
         cbs.on_train_begin()
         start = self._initial_epoch if self._initial_epoch is not None else initial_epoch
         self._initial_epoch = None
@@ -692,27 +756,49 @@ class Trainer:
                 self._reset_trackers()
                 self.train()
                 cbs.on_epoch_begin(epoch)
-                for step, (bx, by, bsw) in enumerate(data.epoch(self._shuffle_generator)):
-                    cbs.on_train_batch_begin(step)
-                    self._train_step(bx, by, bsw, scaler, device, class_table)
-                    cbs.on_train_batch_end(step, batch_logs)
-                    if self.stop_training:
-                        break
-                epoch_logs = self._float_logs()
+                if dp is None:
+                    for step, (bx, by, bsw) in enumerate(data.epoch(self._shuffle_generator)):
+                        cbs.on_train_batch_begin(step)
+                        self._train_step(bx, by, bsw, scaler, device, class_table)
+                        cbs.on_train_batch_end(step, batch_logs)
+                        if self.stop_training:
+                            break
+                    epoch_logs = self._float_logs()
+                else:
+                    for step, (bx, by, bsw) in enumerate(data.epoch(self._shuffle_generator)):
+                        cbs.on_train_batch_begin(step)
+                        try:
+                            self._train_step(bx, by, bsw, scaler, device, class_table, data.batch_scale)
+                        except RuntimeError as e:  # gradients are averaged in backward: a lost peer shows here
+                            dp.raise_if_lost(e, f"averaging gradients (epoch {epoch + 1}, step {step + 1})")
+                            raise
+                        if (step + 1) % sync_every == 0 or step + 1 == steps:
+                            batch_logs.values = distributed.global_logs(self, dp)
+                        cbs.on_train_batch_end(step, batch_logs)
+                        if every_step and dp.any(self.stop_training):
+                            self.stop_training = True
+                        if self.stop_training:
+                            break
+                    distributed.reduce_trackers(self, dp)
+                    epoch_logs = self._float_logs()
                 if val is not None and _should_validate(epoch, validation_freq):
-                    epoch_logs.update(self._evaluate_data(val, device, cbs, prefix="val_"))
+                    epoch_logs.update(self._evaluate_data(val, device, cbs, prefix="val_", dp=dp))
                 cbs.on_epoch_end(epoch, epoch_logs)
+                if dp is not None and dp.any(self.stop_training):
+                    self.stop_training = True  # EarlyStopping & co. decide alike; this makes sure
                 if self.stop_training:
                     break
         finally:
             self.eval()
+            if dp is not None:
+                self._release_ddp()
         cbs.on_train_end(epoch_logs)
         return self.history
 
     # ------------------------------------------------------------------
     # evaluate / predict
     # ------------------------------------------------------------------
-    def _evaluate_data(self, data, device, cbs=None, prefix=""):
+    def _evaluate_data(self, data, device, cbs=None, prefix="", dp=None):
         saved = (self._loss_sum, getattr(self, "_loss_count", 0), getattr(self, "_out_loss_sums", None))
         saved_metrics = [[(m, [t.clone() for t in getattr(m, "variables", [])]) for m, _ in built] for built in (self._compile_state.metrics or [])]
         self._reset_trackers()
@@ -726,6 +812,10 @@ class Trainer:
             self._test_step(bx, by, bsw, device)
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs_view)
+        if dp is not None:
+            from kerasish.engine.distributed import reduce_trackers
+
+            reduce_trackers(self, dp)  # sums over every process's piece: the exact figures
         logs = self._float_logs()
         if cbs is not None:
             cbs.on_test_end(logs)
@@ -748,11 +838,15 @@ class Trainer:
         self._check_y(y)
         device = self._training_device()
         self._build_from_data(x, device)
-        data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device, steps=steps)
+        dp = self._distribution()
+        if dp is not None:
+            self._sync_weights_once(dp)
+        data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=device, steps=steps, shard=dp,
+                           split_evenly=False)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                                          steps=len(data) if len(data) is not None else None)
-        logs = self._evaluate_data(data, device, cbs)
+        logs = self._evaluate_data(data, device, cbs, dp=dp)
         if return_dict:
             return logs
         values = [logs[k] for k in self._log_names() if k in logs]
@@ -766,6 +860,9 @@ class Trainer:
         self._check_x(x)
         device = self._training_device()
         self._build_from_data(x, device)
+        dp = self._distribution()
+        if dp is not None:
+            return self._predict_distributed(x, batch_size, verbose, steps, callbacks, device, dp)
         data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -792,6 +889,38 @@ class Trainer:
         arrays = [torch.cat(c).float().cpu().numpy() if c[0].is_floating_point() else torch.cat(c).cpu().numpy() for c in chunks]
         return self._pack_outputs(arrays)
 
+    def _predict_distributed(self, x, batch_size, verbose, steps, callbacks, device, dp):
+        """predict() with each process taking its piece of every batch; the
+        pieces are gathered back into the data's order on every process."""
+        from kerasish import callbacks as callbacks_mod
+        from kerasish.distribution.sharding import gather_in_order
+
+        self._sync_weights_once(dp)
+        data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps, shard=dp, split_evenly=False)
+        verbose = _resolve_verbose(verbose)
+        cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                         steps=len(data) if len(data) is not None else None)
+        self.eval()
+        cbs.on_predict_begin()
+        chunks, sizes = None, []
+        with torch.inference_mode(), self._autocast(device):
+            for step, (bx, _, _) in enumerate(data.epoch()):
+                cbs.on_predict_batch_begin(step)
+                outs = self._forward(bx, False)
+                if chunks is None:
+                    chunks = [[] for _ in outs]
+                for c, o in zip(chunks, outs):
+                    c.append(o)
+                sizes.append(int(outs[0].shape[0]))
+                cbs.on_predict_batch_end(step, {"outputs": outs})
+        cbs.on_predict_end()
+        if chunks is None:
+            raise ValueError("predict() got no data.")
+        with torch.inference_mode():
+            merged = [gather_in_order(dp, c, sizes) for c in chunks]
+        arrays = [m.float().cpu().numpy() if m.is_floating_point() else m.cpu().numpy() for m in merged]
+        return self._pack_outputs(arrays)
+
     def _pack_outputs(self, arrays):
         struct = getattr(self, "_output_struct", None)
         if struct is None:
@@ -809,26 +938,52 @@ class Trainer:
         self._build_from_data(x, device)
         self._prepare_optimizer()
         bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
+        dp = self._distribution()
+        scale = 1.0
+        if dp is not None:  # the batch is global: train on this process's piece
+            from kerasish.distribution.sharding import take_piece
+
+            n = D._batch_size_of(bx)
+            bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
+            scale = D._batch_size_of(bx) * dp.world_size / n if n else 1.0
+            self._prepare_ddp(dp)
         self._reset_trackers()
         self.train()
         try:
-            self._train_step(bx, by, bsw, self._grad_scaler(device), device, self._class_weight_tensor(class_weight, device))
+            self._train_step(bx, by, bsw, self._grad_scaler(device), device, self._class_weight_tensor(class_weight, device), scale)
         finally:
             self.eval()
+        if dp is not None:
+            from kerasish.engine.distributed import reduce_trackers
+
+            reduce_trackers(self, dp)
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         device = self._training_device()
         bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
+        dp = self._distribution()
+        if dp is not None:
+            from kerasish.distribution.sharding import take_piece
+
+            self._sync_weights_once(dp)
+            bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
         self._reset_trackers()
         self.eval()
         self._test_step(bx, by, bsw, device)
+        if dp is not None:
+            from kerasish.engine.distributed import reduce_trackers
+
+            reduce_trackers(self, dp)
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x):
         self._ensure_built_for_training("predict_on_batch")
         device = self._training_device()
+        dp = self._distribution()
+        if dp is not None:  # the whole batch on every process, with the same weights
+            self._sync_weights_once(dp)
         self.eval()
         with torch.inference_mode():
             outs = self._forward(D.to_device(x, device), False)

@@ -354,6 +354,21 @@ class ImageDirectoryDataset:
             else:
                 yield images if labels is None else (images, labels)
 
+    def _kerasish_shard(self, rank, world, seed):
+        """A twin that loads only process ``rank``'s piece of each batch (for a
+        data-parallel ``fit``); the files' order is the same in every process."""
+        import copy
+
+        from kerasish.distribution.sharding import ShardedBatchSampler
+
+        if self.batch_size is None:
+            raise ValueError("An unbatched image dataset (batch_size=None) cannot be sharded across processes; give a batch_size.")
+        twin = copy.copy(self)
+        twin._sampler = ShardedBatchSampler(len(self.file_paths), self.batch_size, self.shuffle, rank, world, self.seed)
+        twin._sampler.epoch = self._sampler.epoch
+        twin._dataloader = None
+        return twin
+
     def close(self):
         """Stops the worker processes (they also stop when the object is freed)."""
         self._dataloader = None
@@ -477,6 +492,11 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
 
     if seed is None:
         seed = int(np.random.randint(1e6))
+        from kerasish.distribution.data_parallel import active
+
+        dp = active()
+        if dp is not None:  # data-parallel: every process must list the files in one order
+            seed = dp.shared_seed(seed)
     paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
                                                  shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)
     if label_mode == "binary" and len(class_names) != 2:
