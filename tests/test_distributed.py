@@ -112,6 +112,21 @@ def test_history_and_evaluate_are_averaged_over_processes(runs):
                 assert meta[what][name] == pytest.approx(value, abs=1e-4), (what, name)
 
 
+def test_a_stop_decided_on_one_process_stops_all_at_the_same_batch(runs):
+    (m0, _), (m1, _) = runs["two"]
+    assert m0["batches_run"] == m1["batches_run"] == [0, 1, 2]
+    assert m0["batch_logs_loss"] == m1["batch_logs_loss"]
+
+
+def test_subclassed_model_with_batchnorm_and_loader_validation(runs):
+    """Processes that drew different initial weights train one model (rank
+    0's); BatchNormalization's statistics come from rank 0 too."""
+    (m0, a0), (m1, a1) = runs["two"]
+    np.testing.assert_array_equal(a0["weights_subclassed"], a1["weights_subclassed"])
+    assert m0["subclassed_val_loss"] == m1["subclassed_val_loss"]
+    assert len(m0["subclassed_val_loss"]) == 2
+
+
 def test_predict_gathers_every_sample_in_order(runs):
     _, one = runs["one"]
     for _, arrays in runs["two"]:
@@ -131,6 +146,7 @@ def test_only_rank0_prints_and_writes(runs):
     assert out.count("Epoch 1/3") == 1, out[-3000:]
     assert out.count("Total params") == 1
     assert out.count("data-parallel over 2 processes (gloo, cpu)") == 1
+    assert out.count("Found 30 files belonging to 3 classes.") == 1
     two = runs["dirs"][1]
     assert (two / "log_rank0.csv").exists() and not (two / "log_rank1.csv").exists()
     lines = (two / "log_rank0.csv").read_text().splitlines()
@@ -182,7 +198,7 @@ def test_a_dying_rank_stops_the_others_with_a_clear_error():
     assert elapsed < 120, f"took {elapsed:.0f} s"
     assert "finished fit" not in out
     assert "kerasish data-parallel: averaging gradients (epoch 1, step 4) failed on rank 0 of 2" in out, out[-4000:]
-    assert "exitcode: 7" in out
+    assert "dying_rank.py FAILED" in out  # torchrun reports the failure
 
 
 # ----------------------------------------------------------------------
@@ -343,3 +359,25 @@ def test_lost_peer_errors_become_distributed_errors():
     with pytest.raises(DistributedError, match="another process has probably stopped"):
         dp.raise_if_lost(RuntimeError("[gloo/transport/tcp/pair.cc:545] Read error: Connection reset by peer"), "averaging gradients")
     dp.raise_if_lost(RuntimeError("mat1 and mat2 shapes cannot be multiplied"), "averaging gradients")  # a user error: left alone
+
+
+def test_rank_above_zero_drops_printing_and_writing_callbacks(monkeypatch, tmp_path):
+    from kerasish.distribution import data_parallel
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(data_parallel, "_auto", None)
+    monkeypatch.setattr(data_parallel, "_explicit", data_parallel._UNSET)
+    C = keras.callbacks
+    stopper = C.EarlyStopping()
+    ckpt = C.ModelCheckpoint(str(tmp_path / "m.keras"))
+    cbs = C.CallbackList([C.CSVLogger(str(tmp_path / "log.csv")), stopper, ckpt, C.RemoteMonitor()], add_history=True, add_progbar=True)
+    assert C.TensorBoard._chief_only  # (its constructor needs the tensorboard package)
+    kinds = [type(cb).__name__ for cb in cbs.callbacks]
+    assert kinds == ["EarlyStopping", "ModelCheckpoint", "History"]
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setattr(data_parallel, "_auto", None)
+    cbs = C.CallbackList([C.CSVLogger(str(tmp_path / "log.csv")), stopper], add_history=True, add_progbar=True)
+    assert [type(cb).__name__ for cb in cbs.callbacks] == ["CSVLogger", "EarlyStopping", "History", "ProgbarLogger"]
+    monkeypatch.setattr(data_parallel, "_auto", None)

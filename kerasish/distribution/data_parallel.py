@@ -284,12 +284,14 @@ class DataParallel:
         return result
 
     # -- the model ------------------------------------------------------
-    def sync_parameters(self, module: nn.Module):
+    def sync_parameters(self, module: nn.Module, buffers_only=False):
         """Give every process rank 0's parameters and buffers (models made
-        with different random initial weights then agree)."""
+        with different random initial weights then agree). ``buffers_only``:
+        just the buffers (BatchNormalization's moving statistics, which each
+        process updates from its own piece of the batch)."""
         if not self.enabled:
             return
-        tensors = [t for t in list(module.parameters()) + list(module.buffers())]
+        tensors = list(module.buffers()) if buffers_only else list(module.parameters()) + list(module.buffers())
         if not tensors:
             return
         try:

@@ -781,6 +781,10 @@ class Trainer:
                             break
                     distributed.reduce_trackers(self, dp)
                     epoch_logs = self._float_logs()
+                    # Moving statistics (BatchNormalization) were last updated
+                    # from each process's own piece: rank 0's win, so that
+                    # validation, checkpoints and the final model agree everywhere.
+                    dp.sync_parameters(self, buffers_only=True)
                 if val is not None and _should_validate(epoch, validation_freq):
                     epoch_logs.update(self._evaluate_data(val, device, cbs, prefix="val_", dp=dp))
                 cbs.on_epoch_end(epoch, epoch_logs)

@@ -497,6 +497,9 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         dp = active()
         if dp is not None:  # data-parallel: every process must list the files in one order
             seed = dp.shared_seed(seed)
+    from kerasish.distribution import is_chief
+
+    verbose = verbose and is_chief()  # data-parallel: "Found N files" once, from rank 0
     paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
                                                  shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)
     if label_mode == "binary" and len(class_names) != 2:

@@ -129,6 +129,41 @@ try:
 except ValueError as e:
     results["odd_batch_error"] = str(e)
 
+# 9. A callback that stops on one process only: every process stops at the
+#    same batch (the decision is shared), none waits for the others forever.
+class StopOnRankLast(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if rank == world - 1 and batch == 2:
+            self.model.stop_training = True
+
+
+model = make_model()
+counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: results.setdefault("batches_run", []).append(batch))
+model.fit(x, y, batch_size=10, epochs=3, verbose=0, callbacks=[StopOnRankLast(), counter])
+results["batch_logs_loss"] = float(model.history.history["loss"][-1])
+
+
+# 10. A subclassed model, BatchNormalization, validation from a DataLoader.
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = Conv2D(4, 3)
+        self.norm = keras.layers.BatchNormalization()
+        self.flatten = Flatten()
+        self.out = Dense(5, activation="softmax")
+
+    def call(self, inputs, training=False):
+        return self.out(self.flatten(keras.ops.relu(self.norm(self.conv(inputs), training=training))))
+
+
+keras.utils.set_random_seed(11 + rank)  # different initial draws on purpose: rank 0's win
+net = Net()
+net.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+val_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(tx[:30], ty[:30]), batch_size=10)
+hist = net.fit(x, y, batch_size=20, epochs=2, verbose=0, validation_data=val_loader)
+results["subclassed_val_loss"] = hist.history["val_loss"]
+arrays["weights_subclassed"] = np.concatenate([w.ravel() for w in net.get_weights()])
+
 with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
     json.dump(results, f)
 np.savez(os.path.join(out_dir, f"rank{rank}.npz"), **arrays)
