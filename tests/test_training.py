@@ -310,3 +310,54 @@ def test_plain_lists_and_unusable_data_get_clear_answers():
         model.fit(np.zeros((4, 3)), None, verbose=0)
     with pytest.raises(TypeError, match="metrics"):
         model.compile(optimizer="sgd", loss="mse", metrics="accuracy")
+
+
+# ----------------------------------------------------------------------
+# loss="crossentropy": Keras's alias resolved from the shapes
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("units,targets,expected", [
+    (1, "binary", "BinaryCrossentropy"),
+    (4, "sparse", "SparseCategoricalCrossentropy"),
+    (4, "sparse_column", "SparseCategoricalCrossentropy"),
+    (4, "onehot", "CategoricalCrossentropy"),
+])
+def test_crossentropy_alias_matches_keras(keras, units, targets, expected):
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 3)).astype("float32")
+    labels = rng.integers(0, 2 if units == 1 else units, 40)
+    y = {"binary": lambda: labels[:, None].astype("float32"), "sparse": lambda: labels, "sparse_column": lambda: labels[:, None],
+         "onehot": lambda: np.eye(units, dtype="float32")[labels]}[targets]()
+    act = "sigmoid" if units == 1 else "softmax"
+    ours = kerasish.Sequential([kerasish.Input((3,)), L.Dense(units, activation=act)])
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units, activation=act)])
+    ours.set_weights(theirs.get_weights())
+    for m, mod in ((ours, kerasish), (theirs, keras)):
+        m.compile(optimizer=mod.optimizers.SGD(0.1), loss="crossentropy", metrics=["accuracy"])
+    got = ours.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    want = theirs.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    assert got["loss"] == pytest.approx(want["loss"], abs=1e-5)
+    assert got["accuracy"] == pytest.approx(want["accuracy"], abs=1e-6)
+    assert type(ours._compile_state.losses[0]).__name__ == expected
+    ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_crossentropy_alias_with_dataset_and_subclassed_model():
+    class Net(kerasish.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = L.Dense(3, activation="softmax")
+
+        def call(self, x):
+            return self.dense(x)
+
+    set_random_seed(0)
+    data = torch.utils.data.TensorDataset(torch.rand(32, 5), torch.randint(0, 3, (32,)))
+    net = Net()
+    net.compile(optimizer="adam", loss="ce", metrics=["accuracy"])
+    history = net.fit(data, batch_size=8, epochs=1, verbose=0)
+    assert net._compile_state.losses[0].fn.__name__ == "sparse_categorical_crossentropy"
+    assert np.isfinite(history.history["loss"][0]) and "accuracy" in history.history
+    assert net.get_compile_config()["loss"] == "ce"

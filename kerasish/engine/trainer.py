@@ -47,7 +47,21 @@ class _LazyLogs(Mapping):
         return len(self._trainer._log_names(self._prefix))
 
 
+class _PendingCrossentropy:
+    """``loss="crossentropy"`` before the targets are seen (see ``_resolve_pending_losses``)."""
+
+    def __init__(self, identifier):
+        self.identifier = identifier
+        self.name = identifier
+
+
+def _is_crossentropy_alias(identifier):
+    return isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce")
+
+
 class _CompileState:
+    pending = False
+
     def __init__(self):
         self.losses = []  # per output: Loss object or None
         self.loss_weights = []
@@ -92,7 +106,11 @@ class Trainer:
         state.output_names = names
         n_out = len(names)
 
-        state.losses = [None if l is None else losses_mod.get_loss_object(l) for l in self._per_output(loss, "loss", names)]
+        # "crossentropy" / "ce" (Keras's shape-resolved alias) waits for the
+        # first targets to become binary, sparse or categorical crossentropy.
+        state.losses = [None if l is None else _PendingCrossentropy(l) if _is_crossentropy_alias(l) else losses_mod.get_loss_object(l)
+                        for l in self._per_output(loss, "loss", names)]
+        state.pending = any(isinstance(l, _PendingCrossentropy) for l in state.losses)
         if all(l is None for l in state.losses):
             raise ValueError("compile() needs a `loss`; e.g. loss='categorical_crossentropy'.")
         weights = self._per_output(loss_weights, "loss_weights", names) if loss_weights is not None else [1.0] * n_out
@@ -159,6 +177,8 @@ class Trainer:
 
         sample = first(x)
         if sample is None:
+            sample = _first_sample_of_dataset(x)
+        if sample is None:
             raise ValueError(
                 f"Model '{self.name}' is not built yet: call it on a batch of data or use `model.build(input_shape)` "
                 f"before passing a {type(x).__name__} to fit/evaluate/predict."
@@ -221,6 +241,25 @@ class Trainer:
                 raise ValueError(f"`{arg}` has {len(metrics)} lists but model '{self.name}' has {n} outputs.")
             return [list(m) for m in metrics]
         return [list(metrics) for _ in names]
+
+    def _resolve_pending_losses(self, y_true, x=None):
+        """Turn ``loss="crossentropy"`` into the crossentropy Keras picks from
+        the targets' and the outputs' shapes (binary when the output has one
+        unit, sparse when the targets are class indices, else categorical)."""
+        from kerasish import losses as losses_mod
+
+        state = self._compile_state
+        outputs = getattr(self, "_outputs_flat", None)
+        if outputs is not None:
+            pred_shapes = [tuple(t.shape) for t in outputs]
+        else:  # a subclassed model: one forward pass tells the output shapes
+            with torch.no_grad():
+                pred_shapes = [tuple(o.shape) for o in self._forward(x, False)]
+        for i, loss in enumerate(state.losses):
+            if isinstance(loss, _PendingCrossentropy) and y_true[i] is not None:
+                state.losses[i] = losses_mod.resolve_loss(loss.identifier, tuple(y_true[i].shape), pred_shapes[i])
+        state.pending = any(isinstance(l, _PendingCrossentropy) for l in state.losses)
+        self._setup_fused_outputs()
 
     def _setup_fused_outputs(self):
         """Compute softmax / sigmoid crossentropies from logits where possible."""
@@ -609,6 +648,8 @@ class Trainer:
 
     def _train_step(self, x, y, sw, scaler, device, class_table=None, batch_scale=1.0):
         y_true = self._flat_targets(y)
+        if self._compile_state.pending:
+            self._resolve_pending_losses(y_true, x)
         if class_table is not None:
             sw = self._apply_class_weight(class_table, y_true, sw)
         with self._autocast(device):
@@ -642,6 +683,8 @@ class Trainer:
 
     def _test_step(self, x, y, sw, device):
         y_true = self._flat_targets(y)
+        if self._compile_state.pending:
+            self._resolve_pending_losses(y_true, x)
         with torch.no_grad(), self._autocast(device):
             y_pred = self._forward(x, False, logits=True)
             loss, per_output = self._compute_loss(y_true, y_pred, sw)
@@ -677,6 +720,8 @@ class Trainer:
         state = self._compile_state
         targets = self._flat_targets(D.map_nested(lambda a: D.to_tensor(a, arg), y))
         outputs = getattr(self, "_outputs_flat", None)
+        if state.pending and outputs is not None:
+            self._resolve_pending_losses(targets)
         for i, (loss, t) in enumerate(zip(state.losses, targets)):
             if loss is None or t is None or outputs is None:
                 continue
@@ -1016,6 +1061,24 @@ class Trainer:
         if getattr(self, "compiled", False) and self._compile_state.metrics:
             out = [m for built in self._compile_state.metrics for m, _ in built]
         return out
+
+
+def _first_sample_of_dataset(x):
+    """One input sample (with a batch axis) from a map-style Dataset, a
+    DataLoader over one, or an image folder; None for streams that reading
+    would consume (generators)."""
+    from torch.utils.data import DataLoader, Dataset, IterableDataset
+
+    ds = x.dataset if isinstance(x, DataLoader) else x
+    if isinstance(ds, Dataset) and not isinstance(ds, IterableDataset) and len(ds):
+        item = ds[0]
+        inputs = item[0] if isinstance(item, (tuple, list)) else item
+        return D.map_nested(lambda t: D.to_tensor(t)[None], inputs)
+    if hasattr(x, "class_names") and hasattr(x, "file_paths"):  # image folders are re-iterable
+        batch = next(iter(x))
+        inputs = batch[0] if isinstance(batch, tuple) else batch
+        return D.map_nested(lambda t: t[:1], inputs)
+    return None
 
 
 def _crossentropy_object(loss):
