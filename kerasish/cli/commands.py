@@ -9,7 +9,15 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+
+def _console():
+    # Under torchrun (data-parallel), rank 0 alone talks.
+    from kerasish.distribution import is_chief
+
+    return Console(quiet=not is_chief())
+
+
+console = _console()
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
