@@ -582,53 +582,16 @@ def _unknown(identifier):
 
 def serialize(initializer):
     """Keras 3 dict form: ``{"module", "class_name", "config", "registered_name"}``."""
-    if initializer is None:
-        return None
-    if isinstance(initializer, Initializer):
-        cls = type(initializer)
-        builtin = ALL_INITIALIZERS.get(cls.__name__) is cls
-        return {
-            "module": _KERAS_MODULE if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": initializer.get_config(),
-            "registered_name": None if builtin else cls.__name__,
-        }
-    if callable(initializer) and getattr(initializer, "__name__", "<lambda>") != "<lambda>":
-        return {
-            "module": getattr(initializer, "__module__", None),
-            "class_name": "function",
-            "config": initializer.__name__,
-            "registered_name": initializer.__name__,
-        }
-    raise ValueError(f"Cannot serialize initializer {initializer!r}.")
+    from kerasish.saving.object_registration import serialize_small_object
+
+    return serialize_small_object(initializer, Initializer, ALL_INITIALIZERS, _KERAS_MODULE, "initializer")
 
 
 def deserialize(config, custom_objects=None):
     """Build an initializer from a name or a (Keras 2 or 3) config dict."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        cls = custom_objects.get(config) or ALL_INITIALIZERS.get(config)
-        if cls is None:
-            raise _unknown(config)
-        return cls() if inspect.isclass(cls) else cls
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret initializer config: {config!r}")
-    class_name = config["class_name"]
-    inner = config.get("config") or {}
-    if class_name == "function":
-        return deserialize(inner if isinstance(inner, str) else config.get("registered_name"), custom_objects)
-    cls = (
-        custom_objects.get(class_name)
-        or custom_objects.get(config.get("registered_name"))
-        or ALL_INITIALIZERS.get(class_name)
-    )
-    if cls is None:
-        raise _unknown(class_name)
-    if not inspect.isclass(cls):
-        return cls
-    if hasattr(cls, "from_config"):
-        return cls.from_config(inner)
-    return cls(**inner)
+    from kerasish.saving.object_registration import deserialize_small_object
+
+    return deserialize_small_object(config, ALL_INITIALIZERS, _unknown, "initializer", custom_objects)
 
 
 def get(identifier):

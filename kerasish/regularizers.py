@@ -13,7 +13,6 @@ Note (Keras 3): ``l1_l2`` is the ``L1L2`` class itself, so its defaults are
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 
@@ -202,62 +201,20 @@ def _unknown(identifier):
 
 def serialize(regularizer):
     """Keras 3 dict form: ``{"module", "class_name", "config", "registered_name"}``."""
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        cls = type(regularizer)
-        builtin = ALL_REGULARIZERS.get(cls.__name__) is cls
-        return {
-            "module": _KERAS_MODULE if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": regularizer.get_config(),
-            "registered_name": None if builtin else cls.__name__,
-        }
-    if callable(regularizer) and getattr(regularizer, "__name__", "<lambda>") != "<lambda>":
-        return {
-            "module": getattr(regularizer, "__module__", None),
-            "class_name": "function",
-            "config": regularizer.__name__,
-            "registered_name": regularizer.__name__,
-        }
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}.")
+    from kerasish.saving.object_registration import serialize_small_object
+
+    return serialize_small_object(regularizer, Regularizer, ALL_REGULARIZERS, _KERAS_MODULE, "regularizer")
 
 
 def deserialize(config, custom_objects=None):
     """Build a regularizer from a name or a (Keras 2 or 3) config dict."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        cls = custom_objects.get(config) or ALL_REGULARIZERS.get(config)
-        if cls is None:
-            raise _unknown(config)
-        return cls() if inspect.isclass(cls) else cls
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret regularizer config: {config!r}")
-    class_name = config["class_name"]
-    inner = config.get("config") or {}
-    if class_name == "function":
-        name = inner if isinstance(inner, str) else config.get("registered_name")
-        return deserialize(name, custom_objects)
-    cls = (
-        custom_objects.get(class_name)
-        or custom_objects.get(config.get("registered_name"))
-        or ALL_REGULARIZERS.get(class_name)
-    )
-    if cls is None:
-        raise _unknown(class_name)
-    if not inspect.isclass(cls):
-        return cls
-    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+    from kerasish.saving.object_registration import deserialize_small_object
+
+    return deserialize_small_object(config, ALL_REGULARIZERS, _unknown, "regularizer", custom_objects)
 
 
 def get(identifier):
     """Resolve a regularizer: None, name, instance, class, config dict or callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    from kerasish.saving.object_registration import get_small_object
+
+    return get_small_object(identifier, deserialize, "regularizer")

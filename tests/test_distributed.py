@@ -381,3 +381,15 @@ def test_rank_above_zero_drops_printing_and_writing_callbacks(monkeypatch, tmp_p
     cbs = C.CallbackList([C.CSVLogger(str(tmp_path / "log.csv")), stopper], add_history=True, add_progbar=True)
     assert [type(cb).__name__ for cb in cbs.callbacks] == ["CSVLogger", "EarlyStopping", "History", "ProgbarLogger"]
     monkeypatch.setattr(data_parallel, "_auto", None)
+
+
+def test_auto_shard_dataset_false_leaves_data_alone():
+    from kerasish.engine.data_adapter import make_data
+
+    dp = _FakeDP(1)
+    dp.auto_shard_dataset = False
+    x = np.arange(10, dtype="float32")[:, None]
+    data = make_data(x, x, batch_size=5, shard=dp)  # 5 is not divisible by 2: per process, so fine
+    assert [b[0][:, 0].tolist() for b in data.epoch()] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(6, 1), torch.zeros(6)), batch_size=3)
+    assert [len(b[0]) for b in make_data(loader, shard=dp).epoch()] == [3, 3]

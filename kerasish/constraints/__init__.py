@@ -19,8 +19,6 @@ Keras and kerasish with their constraints.
 
 from __future__ import annotations
 
-import inspect
-
 from kerasish.constraints.constraints import (
     Constraint,
     MaxNorm,
@@ -73,22 +71,6 @@ def _unknown(identifier):
     )
 
 
-def _lookup(name, custom_objects):
-    """``name`` in ``custom_objects``, the active custom-object scopes and
-    registry, then among the built-in constraints."""
-    if name is None:
-        return None
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    from kerasish.saving.object_registration import get_registered_object
-
-    return get_registered_object(name, None, ALL_CONSTRAINTS)
-
-
-def _registered_name(cls):
-    return cls.__dict__.get("_registered_name") or cls.__name__
-
-
 def serialize(constraint):
     """Keras 3 dict form: ``{"module", "class_name", "config", "registered_name"}`` (None for None).
 
@@ -97,28 +79,9 @@ def serialize(constraint):
         >>> constraints.serialize(constraints.MaxNorm(2))
         {'module': 'keras.constraints', 'class_name': 'MaxNorm', 'config': {'max_value': 2, 'axis': 0}, 'registered_name': None}
     """
-    if constraint is None:
-        return None
-    if isinstance(constraint, Constraint):
-        cls = type(constraint)
-        builtin = ALL_CONSTRAINTS.get(cls.__name__) is cls
-        return {
-            "module": _KERAS_MODULE if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": constraint.get_config(),
-            "registered_name": None if builtin else _registered_name(cls),
-        }
-    if inspect.isfunction(constraint) and constraint.__name__ != "<lambda>":
-        return {
-            "module": constraint.__module__,
-            "class_name": "function",
-            "config": constraint.__name__,
-            "registered_name": constraint.__dict__.get("_registered_name") or constraint.__name__,
-        }
-    raise ValueError(
-        f"Cannot serialize constraint {constraint!r}: use a `kerasish.constraints.Constraint` "
-        "subclass with get_config(), or a named function."
-    )
+    from kerasish.saving.object_registration import serialize_small_object
+
+    return serialize_small_object(constraint, Constraint, ALL_CONSTRAINTS, _KERAS_MODULE, "constraint")
 
 
 def deserialize(config, custom_objects=None):
@@ -126,30 +89,9 @@ def deserialize(config, custom_objects=None):
     Keras 2 / Keras 3 config dict. Custom classes and functions are found in
     ``custom_objects``, an active ``custom_object_scope`` or the
     ``register_keras_serializable`` registry."""
-    if config is None:
-        return None
-    if isinstance(config, str):
-        obj = _lookup(config, custom_objects)
-        if obj is None:
-            raise _unknown(config)
-        return obj() if inspect.isclass(obj) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret constraint config: {config!r}")
-    class_name = config["class_name"]
-    inner = config.get("config")
-    if class_name == "function":
-        name = inner if isinstance(inner, str) else config.get("registered_name")
-        obj = _lookup(name, custom_objects) or _lookup(config.get("registered_name"), custom_objects)
-        if obj is None:
-            raise _unknown(name)
-        return obj
-    obj = _lookup(config.get("registered_name"), custom_objects) or _lookup(class_name, custom_objects)
-    if obj is None:
-        raise _unknown(class_name)
-    if not inspect.isclass(obj):
-        return obj
-    inner = inner or {}
-    return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+    from kerasish.saving.object_registration import deserialize_small_object
+
+    return deserialize_small_object(config, ALL_CONSTRAINTS, _unknown, "constraint", custom_objects)
 
 
 def get(identifier):
@@ -163,12 +105,6 @@ def get(identifier):
         >>> constraints.get({"class_name": "MaxNorm", "config": {"max_value": 3}})
         MaxNorm(max_value=3, axis=0)
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    from kerasish.saving.object_registration import get_small_object
+
+    return get_small_object(identifier, deserialize, "constraint")

@@ -200,7 +200,7 @@ class IterableData:
         self._slice = None  # (rank, world) when each batch is cut here
         self._global_size = None  # batch index -> global batch size, for sharded samplers
         self._world = shard.world_size if shard is not None else 1
-        if shard is not None and shard.auto_shard_dataset:
+        if shard is not None:
             data = self._sharded_source(data, batch_size, shuffle, generator, shard, split_evenly)
         if self._global_size is not None:
             self.source = data
@@ -325,6 +325,8 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, dev
               split_evenly=True):
     """Pick the adapter for ``x`` (arrays, dataset, DataLoader, generator);
     ``shard``: a DataParallel whose process this is (each batch is then its piece)."""
+    if shard is not None and not shard.auto_shard_dataset:
+        shard = None  # each process reads its own data: batch_size is per process
     from torch.utils.data import DataLoader, Dataset
 
     if isinstance(x, (Dataset, DataLoader)) or isinstance(x, Iterator) or (hasattr(x, "__iter__") and hasattr(x, "class_names")):

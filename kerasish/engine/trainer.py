@@ -910,7 +910,7 @@ class Trainer:
         device = self._training_device()
         self._build_from_data(x, device)
         dp = self._distribution()
-        if dp is not None:
+        if dp is not None and dp.auto_shard_dataset:
             return self._predict_distributed(x, batch_size, verbose, steps, callbacks, device, dp)
         data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps)
         verbose = _resolve_verbose(verbose)
@@ -989,12 +989,13 @@ class Trainer:
         bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
         dp = self._distribution()
         scale = 1.0
-        if dp is not None:  # the batch is global: train on this process's piece
-            from kerasish.distribution.sharding import take_piece
+        if dp is not None:
+            if dp.auto_shard_dataset:  # the batch is global: train on this process's piece
+                from kerasish.distribution.sharding import take_piece
 
-            n = D._batch_size_of(bx)
-            bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
-            scale = D._batch_size_of(bx) * dp.world_size / n if n else 1.0
+                n = D._batch_size_of(bx)
+                bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
+                scale = D._batch_size_of(bx) * dp.world_size / n if n else 1.0
             self._prepare_ddp(dp)
         self._reset_trackers()
         self.train()
@@ -1017,7 +1018,8 @@ class Trainer:
             from kerasish.distribution.sharding import take_piece
 
             self._sync_weights_once(dp)
-            bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
+            if dp.auto_shard_dataset:
+                bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
         self._reset_trackers()
         self.eval()
         self._test_step(bx, by, bsw, device)
