@@ -81,7 +81,8 @@ def runs(tmp_path_factory):
 
 
 WEIGHT_KEYS = ["weights_arrays", "weights_shuffled", "weights_dataset", "weights_dataloader", "weights_generator", "weights_folder",
-               "after_train_on_batch", "weights_resumed"]
+               "after_train_on_batch", "weights_resumed", "weights_tiny_mean", "weights_tiny_sum", "weights_tiny_dataset",
+               "weights_tiny_generator"]
 
 
 def test_both_processes_hold_identical_weights(runs):
@@ -127,6 +128,18 @@ def test_subclassed_model_with_batchnorm_and_loader_validation(runs):
     assert len(m0["subclassed_val_loss"]) == 2
 
 
+def test_losses_summed_over_the_batch_and_empty_pieces(runs):
+    """A batch of one sample leaves one process without any; reduction="sum"
+    and activity regularizers still give the one-process losses."""
+    one, arrays1 = runs["one"]
+    for meta, arrays in runs["two"]:
+        for name in ("mean", "sum"):
+            np.testing.assert_allclose(meta[f"tiny_{name}_loss"], one[f"tiny_{name}_loss"], atol=1e-5, err_msg=name)
+            for k, v in one[f"tiny_{name}_evaluate"].items():
+                assert meta[f"tiny_{name}_evaluate"][k] == pytest.approx(v, abs=1e-5), (name, k)
+        np.testing.assert_allclose(arrays["predict_tiny"], arrays1["predict_tiny"], atol=1e-6)
+
+
 def test_predict_gathers_every_sample_in_order(runs):
     _, one = runs["one"]
     for _, arrays in runs["two"]:
@@ -147,6 +160,7 @@ def test_only_rank0_prints_and_writes(runs):
     assert out.count("Total params") == 1
     assert out.count("data-parallel over 2 processes (gloo, cpu)") == 1
     assert out.count("Found 30 files belonging to 3 classes.") == 1
+    assert out.count("Epoch 2: early stopping") == 1
     two = runs["dirs"][1]
     assert (two / "log_rank0.csv").exists() and not (two / "log_rank1.csv").exists()
     lines = (two / "log_rank0.csv").read_text().splitlines()
@@ -221,7 +235,15 @@ def test_sharded_sampler_splits_each_global_batch(shuffle):
     per_rank = [list(s) for s in samplers]
     assert all(len(b) == len(single) for b in per_rank)
     for i, batch in enumerate(single):
-        assert sum((per_rank[r][i] for r in range(world)), []) == batch
+        pieces = []
+        for r in range(world):
+            lo, hi = sharding.piece_bounds(len(batch), world, r)
+            if hi == lo:  # no sample for this process: it loads one, which the data adapter drops
+                assert per_rank[r][i] == batch[:1]
+            else:
+                pieces += per_rank[r][i]
+        assert pieces == batch
+    assert [len(b) for b in per_rank[2]][-1] == 1 and len(single[-1]) == 2  # 50 = 4 x 12 + 2: rank 2 has none of the last
     assert sorted(sum(single, [])) == list(range(n))
     # a new permutation next epoch, the same on every process
     again = [list(s) for s in samplers]
@@ -393,3 +415,20 @@ def test_auto_shard_dataset_false_leaves_data_alone():
     assert [b[0][:, 0].tolist() for b in data.epoch()] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(6, 1), torch.zeros(6)), batch_size=3)
     assert [len(b[0]) for b in make_data(loader, shard=dp).epoch()] == [3, 3]
+
+
+def test_a_process_without_samples_in_a_batch_gets_an_empty_piece():
+    from kerasish.engine.data_adapter import make_data
+
+    ds = torch.utils.data.TensorDataset(torch.arange(5.0)[:, None], torch.arange(5.0))
+    sizes = []
+    for rank in (0, 1, 2):
+        data = make_data(ds, batch_size=3, shard=_FakeDP(rank, world=3), split_evenly=False)
+        got = []
+        for bx, by, _ in data.epoch():
+            got.append((bx[:, 0].tolist(), data.batch_scale))
+        sizes.append(got)
+    # batches [0, 1, 2] and [3, 4]: process 2 has nothing of the second
+    assert sizes[0] == [([0.0], 1.0), ([3.0], 1.5)]
+    assert sizes[1] == [([1.0], 1.0), ([4.0], 1.5)]
+    assert sizes[2] == [([2.0], 1.0), ([], 0.0)]

@@ -361,3 +361,38 @@ def test_crossentropy_alias_with_dataset_and_subclassed_model():
     assert net._compile_state.losses[0].fn.__name__ == "sparse_categorical_crossentropy"
     assert np.isfinite(history.history["loss"][0]) and "accuracy" in history.history
     assert net.get_compile_config()["loss"] == "ce"
+
+
+def test_activity_regularizer_in_a_functional_model_matches_keras(keras):
+    """Keras divides an activity regularizer's value by the batch size."""
+    x = np.random.default_rng(0).random((8, 3)).astype("float32")
+    y = np.zeros((8, 2), "float32")
+    models = []
+    for mod in (kerasish, keras):
+        i = mod.Input((3,))
+        o = mod.layers.Dense(2, activity_regularizer=mod.regularizers.L1(0.5))(i)
+        m = mod.Model(i, o)
+        m.compile(optimizer=mod.optimizers.SGD(0.1), loss="mse")
+        models.append(m)
+    models[0].set_weights(models[1].get_weights())
+    got, want = (m.evaluate(x, y, batch_size=4, verbose=0) for m in models)
+    assert got == pytest.approx(want, abs=1e-5)
+    for m in models:
+        m.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(*(m.get_weights() for m in models)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_generator_without_steps_runs_until_it_ends():
+    set_random_seed(0)
+    model = kerasish.Sequential([kerasish.Input((2,)), L.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+
+    def batches():
+        for _ in range(5):
+            yield np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+
+    history = model.fit(batches(), epochs=1, verbose=0)
+    assert len(history.history["loss"]) == 1 and model._steps_done == 5
+    assert model.evaluate(batches(), verbose=0) > 0
+    assert model.predict((b[0] for b in batches()), verbose=0).shape == (20, 1)

@@ -19,6 +19,10 @@ import torch
 def print_msg(message, line_break=True):
     """Write ``message`` to the current ``sys.stdout`` and flush (as Keras's
     ``io_utils.print_msg``)."""
+    from kerasish.distribution import is_chief
+
+    if not is_chief():
+        return  # data-parallel: one message, from rank 0
     message = str(message)
     if line_break:
         message += "\n"

@@ -74,7 +74,10 @@ class ShardedBatchSampler(torch.utils.data.Sampler):
         for i in range(len(self)):
             batch = order[i * self.batch_size:(i + 1) * self.batch_size]
             lo, hi = piece_bounds(len(batch), self.world, self.rank)
-            yield batch[lo:hi]
+            # A batch with fewer samples than processes leaves some with none:
+            # they load one sample, which the data adapter drops again (a
+            # DataLoader cannot collate an empty list).
+            yield batch[lo:hi] if hi > lo else batch[:1]
 
 
 def gather_in_order(dp, chunks: list[torch.Tensor], sizes: list[int]) -> torch.Tensor:

@@ -200,6 +200,7 @@ class IterableData:
         self._slice = None  # (rank, world) when each batch is cut here
         self._global_size = None  # batch index -> global batch size, for sharded samplers
         self._world = shard.world_size if shard is not None else 1
+        self._rank = shard.rank if shard is not None else 0
         if shard is not None:
             data = self._sharded_source(data, batch_size, shuffle, generator, shard, split_evenly)
         if self._global_size is not None:
@@ -218,6 +219,12 @@ class IterableData:
             self.source = data
         self._iterator = None
         self._is_generator = isinstance(self.source, Iterator)
+
+    def _empty_piece(self, i, n):
+        from kerasish.distribution.sharding import piece_bounds
+
+        lo, hi = piece_bounds(n, self._world, self._rank)
+        return hi == lo
 
     def _sharded_source(self, data, batch_size, shuffle, generator, shard, split_evenly):
         from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler
@@ -275,17 +282,16 @@ class IterableData:
         self._slice = (rank, world)  # generators and other iterables of batches
         return data
 
-    def __len__(self):
+    @property
+    def num_batches(self):
+        """Batches per epoch; None for a stream of unknown length (a generator
+        without ``steps``), which then runs until it is exhausted."""
         if self.steps is not None:
             return self.steps
         try:
             return len(self.source)
         except TypeError:
             return None
-
-    @property
-    def num_batches(self):
-        return len(self)
 
     def epoch(self, generator=None) -> Iterator:
         if self._is_generator:
@@ -310,10 +316,18 @@ class IterableData:
                 x, y, sw = (take_piece(s, rank, world) for s in (x, y, sw))
                 self.batch_scale = _batch_size_of(x) * world / n if n else 1.0
             elif self._global_size is not None:
-                n = self._global_size(count % max(1, len(self.source)))
+                i = count % max(1, len(self.source))
+                n = self._global_size(i)
+                if self._empty_piece(i, n):  # the sampler sent one sample in its place
+                    x, y, sw = (_empty_batch(s) for s in (x, y, sw))
                 self.batch_scale = _batch_size_of(x) * self._world / n if n else 1.0
             yield tuple(to_device(s, self.device) for s in (x, y, sw))
             count += 1
+
+
+def _empty_batch(struct):
+    """The same batch structure with no samples."""
+    return map_nested(lambda t: t[:0] if isinstance(t, torch.Tensor) and t.dim() else t, struct)
 
 
 def _batch_size_of(x) -> int:

@@ -122,9 +122,9 @@ def needs_every_step(callbacks) -> bool:
     from kerasish.callbacks.progbar_logger import ProgbarLogger
     from kerasish.callbacks.tensorboard import TensorBoard
 
-    relaxed = (ProgbarLogger, History, CSVLogger, TensorBoard, BackupAndRestore, ModelCheckpoint)
+    relaxed = (ProgbarLogger, History, CSVLogger, TensorBoard, BackupAndRestore)
     for cb in callbacks:
-        if isinstance(cb, relaxed):
+        if isinstance(cb, relaxed) or (isinstance(cb, ModelCheckpoint) and cb.save_freq == "epoch"):
             continue
         hook = getattr(type(cb), "on_train_batch_end", None)
         if hook is not None and hook is not Callback.on_train_batch_end:

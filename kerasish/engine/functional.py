@@ -268,7 +268,8 @@ class Functional(Model):
                     slots[s] = t
             if layer.activity_regularizer is not None:
                 for s in outs:
-                    layer._activity_losses.append(layer.activity_regularizer(slots[s]))
+                    # divided by the batch size, as Keras's Layer.__call__ does
+                    layer._activity_losses.append(layer.activity_regularizer(slots[s]) / max(slots[s].shape[0], 1))
         return [slots[s] for s in self._output_slots]
 
     def _flat_model_inputs(self, args):

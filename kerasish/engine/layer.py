@@ -497,7 +497,7 @@ class Layer(nn.Module):
             out = _check_call_output(self, out)
         if self.activity_regularizer is not None:
             for t in flatten(out):
-                self._activity_losses.append(self.activity_regularizer(t) / t.shape[0])
+                self._activity_losses.append(self.activity_regularizer(t) / max(t.shape[0], 1))
         return out
 
     # torch's own entry point: a layer used as a torch module behaves like call().

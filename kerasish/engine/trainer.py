@@ -646,7 +646,32 @@ class Trainer:
         w = table[labels.clamp(0, table.shape[0] - 1)]
         return w if sw is None else sw * w
 
-    def _train_step(self, x, y, sw, scaler, device, class_table=None, batch_scale=1.0):
+    def _sum_reduced_part(self, per_output):
+        """The weighted terms of losses with ``reduction="sum"`` (None if none)."""
+        state = self._compile_state
+        part = None
+        for i, p in enumerate(per_output):
+            if p is not None and getattr(state.losses[i], "reduction", None) == "sum":
+                term = p * state.loss_weights[i]
+                part = term if part is None else part + term
+        return part
+
+    def _dp_tracked(self, loss, per_output, batch_scale, world):
+        """Data-parallel: what this process adds to the loss trackers, so that
+        the sums over processes are the one-process figures. A mean over the
+        piece, times the piece's size, adds up across processes; a sum over the
+        piece must count with the global batch's size (``world / batch_scale``
+        times the piece's)."""
+        if batch_scale == 0 or self._sum_reduced_part(per_output) is None:
+            return loss, per_output
+        factor = world / batch_scale
+        state = self._compile_state
+        loss = loss + self._sum_reduced_part(per_output).detach() * (factor - 1)
+        per_output = [p * factor if p is not None and getattr(state.losses[i], "reduction", None) == "sum" else p
+                      for i, p in enumerate(per_output)]
+        return loss, per_output
+
+    def _train_step(self, x, y, sw, scaler, device, class_table=None, batch_scale=1.0, world=1):
         y_true = self._flat_targets(y)
         if self._compile_state.pending:
             self._resolve_pending_losses(y_true, x)
@@ -659,11 +684,19 @@ class Trainer:
                 y_pred = self._train_forward(x)
                 loss, per_output = self._compute_loss(y_true, y_pred, sw)
         scaled = self.optimizer.scale_loss(loss) if self._scales_loss else loss
-        if batch_scale != 1.0:
-            # Data-parallel with uneven pieces: DDP averages the processes'
-            # gradients, so weigh each by its share of the global batch to get
-            # the single-process gradient exactly.
-            scaled = scaled * batch_scale
+        if world > 1:
+            # Data-parallel: DDP averages the processes' gradients. A loss that
+            # is a mean over the piece is weighed by the piece's share of the
+            # global batch (exact with uneven pieces); a sum over the piece by
+            # the number of processes. Either way: the one-process gradient.
+            summed = self._sum_reduced_part(per_output)
+            rescaled = scaled * batch_scale
+            if summed is not None:
+                if self._scales_loss:
+                    summed = self.optimizer.scale_loss(summed)
+                rescaled = rescaled + summed * (world - batch_scale)
+            scaled = rescaled
+            loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world)
         if scaler is not None:
             scaler.scale(scaled).backward()
         else:
@@ -681,7 +714,7 @@ class Trainer:
         loss, per_output = self._compute_loss(y_true, y_pred, sw)
         return loss, per_output, y_pred
 
-    def _test_step(self, x, y, sw, device):
+    def _test_step(self, x, y, sw, device, batch_scale=1.0, world=1):
         y_true = self._flat_targets(y)
         if self._compile_state.pending:
             self._resolve_pending_losses(y_true, x)
@@ -690,6 +723,8 @@ class Trainer:
             loss, per_output = self._compute_loss(y_true, y_pred, sw)
         if self._compile_state.metrics is None:
             self._build_metrics(y_true, self._metric_preds(y_pred))
+        if world > 1:
+            loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world)
         self._update_trackers(loss, per_output, y_true, y_pred, sw, _batch_len(x))
         self._steps_done += 1
 
@@ -775,7 +810,7 @@ class Trainer:
             self._prepare_ddp(dp)
         if self.jit_compile and self._compiled_forward is None:
             self._compiled_forward = torch.compile(self._loss_and_outputs)
-        steps = len(data) if len(data) is not None else None
+        steps = data.num_batches
         cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                          verbose=verbose, epochs=epochs, steps=steps)
         self.stop_training = False
@@ -813,7 +848,7 @@ class Trainer:
                     for step, (bx, by, bsw) in enumerate(data.epoch(self._shuffle_generator)):
                         cbs.on_train_batch_begin(step)
                         try:
-                            self._train_step(bx, by, bsw, scaler, device, class_table, data.batch_scale)
+                            self._train_step(bx, by, bsw, scaler, device, class_table, data.batch_scale, dp.world_size)
                         except RuntimeError as e:  # gradients are averaged in backward: a lost peer shows here
                             dp.raise_if_lost(e, f"averaging gradients (epoch {epoch + 1}, step {step + 1})")
                             raise
@@ -858,7 +893,10 @@ class Trainer:
         for step, (bx, by, bsw) in enumerate(data.epoch()):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            self._test_step(bx, by, bsw, device)
+            if dp is None:
+                self._test_step(bx, by, bsw, device)
+            else:
+                self._test_step(bx, by, bsw, device, data.batch_scale, dp.world_size)
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs_view)
         if dp is not None:
@@ -894,7 +932,7 @@ class Trainer:
                            split_evenly=False)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                         steps=len(data) if len(data) is not None else None)
+                                         steps=data.num_batches)
         logs = self._evaluate_data(data, device, cbs, dp=dp)
         if return_dict:
             return logs
@@ -915,7 +953,7 @@ class Trainer:
         data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                         steps=len(data) if len(data) is not None else None)
+                                         steps=data.num_batches)
         self.eval()
         cbs.on_predict_begin()
         hooks = bool(cbs.callbacks)  # nothing to call per batch: keep the loop bare
@@ -948,7 +986,7 @@ class Trainer:
         data = D.make_data(x, None, None, batch_size=batch_size, shuffle=False, device=device, steps=steps, shard=dp, split_evenly=False)
         verbose = _resolve_verbose(verbose)
         cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                                         steps=len(data) if len(data) is not None else None)
+                                         steps=data.num_batches)
         self.eval()
         cbs.on_predict_begin()
         chunks, sizes = None, []
@@ -1000,7 +1038,8 @@ class Trainer:
         self._reset_trackers()
         self.train()
         try:
-            self._train_step(bx, by, bsw, self._grad_scaler(device), device, self._class_weight_tensor(class_weight, device), scale)
+            self._train_step(bx, by, bsw, self._grad_scaler(device), device, self._class_weight_tensor(class_weight, device), scale,
+                             dp.world_size if dp is not None else 1)
         finally:
             self.eval()
         if dp is not None:
@@ -1014,15 +1053,19 @@ class Trainer:
         device = self._training_device()
         bx, by, bsw = (D.to_device(s, device) for s in (x, y, sample_weight))
         dp = self._distribution()
+        scale, world = 1.0, 1
         if dp is not None:
             from kerasish.distribution.sharding import take_piece
 
             self._sync_weights_once(dp)
+            world = dp.world_size
             if dp.auto_shard_dataset:
+                n = D._batch_size_of(bx)
                 bx, by, bsw = (take_piece(s, dp.rank, dp.world_size) for s in (bx, by, bsw))
+                scale = D._batch_size_of(bx) * dp.world_size / n if n else 1.0
         self._reset_trackers()
         self.eval()
-        self._test_step(bx, by, bsw, device)
+        self._test_step(bx, by, bsw, device, scale, world)
         if dp is not None:
             from kerasish.engine.distributed import reduce_trackers
 

@@ -142,7 +142,7 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
         return _divide_no_nan(total, divisor)
     n = values.numel()
     if n == 0:
-        return torch.zeros((), dtype=total.dtype, device=total.device)
+        return total  # 0, still part of the graph (a data-parallel process with no samples in a batch)
     return total / n
 
 

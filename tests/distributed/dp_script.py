@@ -164,6 +164,45 @@ hist = net.fit(x, y, batch_size=20, epochs=2, verbose=0, validation_data=val_loa
 results["subclassed_val_loss"] = hist.history["val_loss"]
 arrays["weights_subclassed"] = np.concatenate([w.ravel() for w in net.get_weights()])
 
+# 11. Batches smaller than the number of processes (33 samples in batches of
+#     16: the last holds one sample, so one process gets none), from arrays,
+#     a Dataset and a generator without steps; a loss summed over the batch and
+#     an activity regularizer (each weighted right across processes).
+def small_model(**kwargs):
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([Input((4,)), Dense(3, activation="relu", activity_regularizer=keras.regularizers.L1(0.05)), Dense(2)])
+    model.compile(optimizer="sgd", loss=keras.losses.MeanSquaredError(**kwargs), metrics=["mae"])
+    return model
+
+
+xs = rng.random((33, 4)).astype("float32")
+ys = rng.random((33, 2)).astype("float32")
+for name, kwargs in (("mean", {}), ("sum", {"reduction": "sum"})):
+    model = small_model(**kwargs)
+    hist = model.fit(xs, ys, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    results[f"tiny_{name}_loss"] = hist.history["loss"]
+    results[f"tiny_{name}_evaluate"] = model.evaluate(xs, ys, batch_size=16, verbose=0, return_dict=True)
+    arrays[f"weights_tiny_{name}"] = np.concatenate([w.ravel() for w in model.get_weights()])
+model = small_model()
+model.fit(torch.utils.data.TensorDataset(torch.from_numpy(xs), torch.from_numpy(ys)), batch_size=16, epochs=2, verbose=0)
+arrays["weights_tiny_dataset"] = np.concatenate([w.ravel() for w in model.get_weights()])
+
+
+def tiny_batches():
+    for i in range(0, 33, 16):
+        yield xs[i:i + 16], ys[i:i + 16]
+
+
+model = small_model()
+model.fit(tiny_batches(), epochs=1, verbose=0)  # no steps_per_epoch: until the generator ends
+arrays["weights_tiny_generator"] = np.concatenate([w.ravel() for w in model.get_weights()])
+arrays["predict_tiny"] = model.predict(xs, batch_size=16, verbose=0)
+
+# 12. Callback messages: printed once.
+model = small_model()
+model.fit(xs, ys, batch_size=16, epochs=3, verbose=0,
+          callbacks=[keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0, verbose=1)])
+
 with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
     json.dump(results, f)
 np.savez(os.path.join(out_dir, f"rank{rank}.npz"), **arrays)
