@@ -385,14 +385,9 @@ def serialize(learning_rate_schedule):
         raise ValueError(
             f"Cannot serialize {learning_rate_schedule!r}: expected a LearningRateSchedule instance."
         )
-    cls = type(learning_rate_schedule)
-    builtin = ALL_SCHEDULES.get(cls.__name__) is cls
-    return {
-        "module": _KERAS_MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": learning_rate_schedule.get_config(),
-        "registered_name": None if builtin else cls.__dict__.get("_registered_name", cls.__name__),
-    }
+    from kerasish.saving.object_registration import serialize_small_object
+
+    return serialize_small_object(learning_rate_schedule, LearningRateSchedule, ALL_SCHEDULES, _KERAS_MODULE, "schedule")
 
 
 def deserialize(config, custom_objects=None):
