@@ -373,7 +373,9 @@ class Trainer:
     # ------------------------------------------------------------------
     def _training_device(self):
         from kerasish import config
+        from kerasish.distribution.data_parallel import active
 
+        active()  # under torchrun: start the process group first (it sets this process's CUDA device)
         explicit = config.explicit_device()
         current = self._device() or torch.device("cpu")
         if explicit is not None:
