@@ -82,7 +82,7 @@ def runs(tmp_path_factory):
 
 WEIGHT_KEYS = ["weights_arrays", "weights_shuffled", "weights_dataset", "weights_dataloader", "weights_generator", "weights_folder",
                "after_train_on_batch", "weights_resumed", "weights_tiny_mean", "weights_tiny_sum", "weights_tiny_dataset",
-               "weights_tiny_generator"]
+               "weights_tiny_generator", "weights_tiny_flatten", "weights_folder_second_fit"]
 
 
 def test_both_processes_hold_identical_weights(runs):
@@ -138,6 +138,16 @@ def test_losses_summed_over_the_batch_and_empty_pieces(runs):
             for k, v in one[f"tiny_{name}_evaluate"].items():
                 assert meta[f"tiny_{name}_evaluate"][k] == pytest.approx(v, abs=1e-5), (name, k)
         np.testing.assert_allclose(arrays["predict_tiny"], arrays1["predict_tiny"], atol=1e-6)
+
+
+def test_image_folder_with_a_last_batch_of_one(runs):
+    one, arrays1 = runs["one"]
+    for meta, arrays in runs["two"]:
+        for k, v in one["folder_evaluate_29"].items():
+            assert meta["folder_evaluate_29"][k] == pytest.approx(v, abs=1e-5)
+        np.testing.assert_allclose(arrays["folder_predict_29"], arrays1["folder_predict_29"], atol=1e-4)
+        assert arrays["folder_predict_29"].shape == (30, 5)
+        assert meta["backup_left_after_fit"] is False
 
 
 def test_predict_gathers_every_sample_in_order(runs):

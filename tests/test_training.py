@@ -396,3 +396,20 @@ def test_generator_without_steps_runs_until_it_ends():
     assert len(history.history["loss"]) == 1 and model._steps_done == 5
     assert model.evaluate(batches(), verbose=0) > 0
     assert model.predict((b[0] for b in batches()), verbose=0).shape == (20, 1)
+
+
+def test_metric_with_several_thresholds_gives_a_vector(keras):
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 3)).astype("float32")
+    y = (rng.random((32, 1)) > 0.5).astype("float32")
+    ours = kerasish.Sequential([kerasish.Input((3,)), L.Dense(1, activation="sigmoid")])
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    ours.set_weights(theirs.get_weights())
+    ours.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[kerasish.metrics.Recall(thresholds=[0.3, 0.5])])
+    theirs.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[keras.metrics.Recall(thresholds=[0.3, 0.5])])
+    got = ours.evaluate(x, y, verbose=0)[1]  # [loss, recall] (names may carry a suffix in a long test run)
+    want = theirs.evaluate(x, y, verbose=0)[1]
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-6)
+    history = ours.fit(x, y, batch_size=8, epochs=1, verbose=2)
+    name = ours.metrics_names[1]
+    assert np.asarray(history.history[name][0]).shape == (2,)

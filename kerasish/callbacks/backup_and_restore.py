@@ -212,9 +212,18 @@ class BackupAndRestore(Callback):
         os.replace(tmp_meta, self._training_metadata_path)
 
     def on_train_end(self, logs=None):
-        from kerasish.distribution import is_chief
+        if not self.delete_checkpoint:
+            return
+        from kerasish.distribution.data_parallel import active
 
-        if not self.delete_checkpoint or not os.path.isdir(self.backup_dir) or not is_chief():
+        dp = active()
+        if dp is None:
+            self._delete_backup()
+        else:  # rank 0 deletes; every process returns once the backup is gone
+            dp.chief_does(self._delete_backup, f"BackupAndRestore deleting {self.backup_dir!r}")
+
+    def _delete_backup(self):
+        if not os.path.isdir(self.backup_dir):
             return
         for path in (self._weights_path, self._training_metadata_path, self._rng_path, self._prev_weights_path, self._prev_training_metadata_path, self._prev_rng_path):
             if os.path.exists(path):

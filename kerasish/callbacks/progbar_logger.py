@@ -37,6 +37,9 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+import torch
+
 from kerasish.callbacks._utils import items_to_python, to_python
 from kerasish.callbacks.callback import Callback
 
@@ -53,6 +56,10 @@ def _new_console():
 
 def _format_value(value, verbose2=False):
     value = to_python(value)
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        value = float(value.astype("float64").mean())  # a vector (several thresholds): Keras shows its mean
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return f"{value}"
     # Keras compares the magnitude in verbose 1 but the signed value in

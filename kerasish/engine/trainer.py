@@ -12,6 +12,7 @@ faster and never takes the log of zero.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -625,9 +626,15 @@ class Trainer:
         logs = self._current_logs(prefix)
         if not logs:
             return {}
-        keys = list(logs)
-        values = torch.stack([torch.as_tensor(logs[k], dtype=torch.float32).reshape(()).to(next(iter(logs.values())).device) for k in keys]).cpu().tolist()
-        return dict(zip(keys, values))
+        # A metric with several thresholds (Recall(thresholds=[0.3, 0.5])) gives
+        # a vector: it stays an array, as in Keras; the scalars come over at once.
+        keys = [k for k, v in logs.items() if not isinstance(v, torch.Tensor) or v.numel() == 1]
+        out = {}
+        if keys:
+            device = next(v.device for v in logs.values() if isinstance(v, torch.Tensor))
+            values = torch.stack([torch.as_tensor(logs[k], dtype=torch.float32).reshape(()).to(device) for k in keys]).cpu().tolist()
+            out = dict(zip(keys, values))
+        return {k: out[k] if k in out else logs[k].detach().float().cpu().numpy() for k in logs}
 
     def _class_weight_tensor(self, class_weight, device):
         if not class_weight:
@@ -644,7 +651,7 @@ class Trainer:
 
     def _apply_class_weight(self, table, y, sw):
         yt = y[0]
-        labels = yt.argmax(-1) if (yt.dim() > 1 and yt.shape[-1] > 1) else yt.reshape(yt.shape[0], -1)[:, 0].round().long()
+        labels = yt.argmax(-1) if (yt.dim() > 1 and yt.shape[-1] > 1) else yt.reshape(yt.shape[0], math.prod(yt.shape[1:]))[:, 0].round().long()
         w = table[labels.clamp(0, table.shape[0] - 1)]
         return w if sw is None else sw * w
 

@@ -363,10 +363,15 @@ class ImageDirectoryDataset:
 
         if self.batch_size is None:
             raise ValueError("An unbatched image dataset (batch_size=None) cannot be sharded across processes; give a batch_size.")
+        twins = self.__dict__.setdefault("_shard_twins", {})
+        if (rank, world) in twins:  # one twin per run: its epochs go on counting, as this dataset's do
+            return twins[(rank, world)]
         twin = copy.copy(self)
         twin._sampler = ShardedBatchSampler(len(self.file_paths), self.batch_size, self.shuffle, rank, world, self.seed)
         twin._sampler.epoch = self._sampler.epoch
         twin._dataloader = None
+        twin._shard_twins = {}
+        twins[(rank, world)] = twin
         return twin
 
     def close(self):

@@ -83,6 +83,12 @@ model = make_model()
 model.fit(ds, epochs=2, verbose=0)
 arrays["weights_folder"] = np.concatenate([w.ravel() for w in model.get_weights()])
 results["folder_evaluate"] = model.evaluate(ds, verbose=0, return_dict=True)
+model.fit(ds, epochs=1, verbose=0)  # a second fit: the folder's shuffles go on (epoch 3), as with one process
+arrays["weights_folder_second_fit"] = np.concatenate([w.ravel() for w in model.get_weights()])
+ds29 = keras.utils.image_dataset_from_directory(image_dir, image_size=(8, 8), color_mode="grayscale", batch_size=29, shuffle=False,
+                                                num_workers=0, verbose=False)
+results["folder_evaluate_29"] = model.evaluate(ds29, verbose=0, return_dict=True)  # 30 = 29 + 1: one process gets none of the last
+arrays["folder_predict_29"] = model.predict(ds29, verbose=0)
 
 # 5. Callbacks that decide: they must decide alike on every process.
 model = make_model()
@@ -197,6 +203,16 @@ model = small_model()
 model.fit(tiny_batches(), epochs=1, verbose=0)  # no steps_per_epoch: until the generator ends
 arrays["weights_tiny_generator"] = np.concatenate([w.ravel() for w in model.get_weights()])
 arrays["predict_tiny"] = model.predict(xs, batch_size=16, verbose=0)
+
+flat = keras.Sequential([Input((2, 2)), keras.layers.Flatten(), Dense(2, activation="softmax")])
+flat.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+flat.fit(xs.reshape(33, 2, 2), (ys[:, 0] > 0.5).astype("int64"), batch_size=16, epochs=1, shuffle=False, verbose=0,
+         class_weight={0: 1.0, 1: 2.0})  # Flatten and class weights on an empty piece
+arrays["weights_tiny_flatten"] = np.concatenate([w.ravel() for w in flat.get_weights()])
+backup_dir = os.path.join(out_dir, "backup_deleted")
+flat.fit(xs.reshape(33, 2, 2), (ys[:, 0] > 0.5).astype("int64"), batch_size=16, epochs=1, verbose=0,
+         callbacks=[keras.callbacks.BackupAndRestore(backup_dir)])
+results["backup_left_after_fit"] = os.path.exists(backup_dir)  # gone on every process when fit returns
 
 # 12. Callback messages: printed once.
 model = small_model()

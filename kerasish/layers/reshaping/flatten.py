@@ -38,7 +38,9 @@ class Flatten(Layer):
         x = layout.to_keras(inputs)  # images: NCHW -> NHWC, a view of channels_last memory
         if self.data_format == "channels_first" and x.dim() > 2:
             x = x.movedim(1, -1)  # Keras moves the channel axis last before flattening
-        return x.reshape(x.shape[0], -1)
+        # The size spelled out, not -1: a batch of 0 samples (a data-parallel
+        # process without any in a small batch) must flatten too.
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
