@@ -257,11 +257,6 @@ class DataParallel:
             return int(seed)
         return int(self.broadcast(torch.tensor([int(seed)], dtype=torch.int64), what="agreeing on the shuffle seed").item())
 
-    def barrier(self, what="waiting for the other processes"):
-        if not self.enabled:
-            return
-        self.any(False, what=what)
-
     def chief_does(self, fn, what):
         """Run ``fn`` on rank 0 only; every process returns when it is done and
         raises when it failed there (so no process goes on with a missing file)."""

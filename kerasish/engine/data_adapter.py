@@ -231,24 +231,23 @@ class IterableData:
         from torch.utils.data.distributed import DistributedSampler
 
         from kerasish.distribution import sharding
+        from kerasish.distribution.sharding import ShardedBatchSampler
 
-        ShardedBatchSampler = sharding.ShardedBatchSampler
-
-        def check_batch_size(size, world, what="batch_size"):
-            if split_evenly:  # training: the global batch splits evenly, as in Keras
-                sharding.check_batch_size(size, world, what)
+        # Training splits the global batch evenly, as Keras does; evaluate and
+        # predict take uneven pieces.
+        check = sharding.check_batch_size if split_evenly else (lambda *args: None)
 
         world, rank = shard.world_size, shard.rank
         # One seed for every process: the shuffles must agree for the pieces not to overlap.
         seed = shard.shared_seed(int(torch.randint(0, 2**62, (1,), generator=generator).item()) if generator is not None else 0)
         if hasattr(data, "_kerasish_shard"):  # image folders
-            check_batch_size(getattr(data, "batch_size", None), world)
+            check(getattr(data, "batch_size", None), world)
             sharded = data._kerasish_shard(rank, world, seed)
             self._global_size = sharded._sampler.global_size
             return sharded
         if isinstance(data, Dataset) and not isinstance(data, IterableDataset):
             bs = batch_size or 32
-            check_batch_size(bs, world)
+            check(bs, world)
             sampler = ShardedBatchSampler(len(data), bs, shuffle, rank, world, seed)
             self._global_size = sampler.global_size
             return DataLoader(data, batch_sampler=sampler, pin_memory=self.device.type == "cuda")
@@ -258,14 +257,14 @@ class IterableData:
             if isinstance(data.dataset, IterableDataset) or data.batch_sampler is None:
                 self._slice = (rank, world)  # every process reads the stream, keeps its piece
                 if data.batch_size is not None:
-                    check_batch_size(data.batch_size, world, "DataLoader batch_size")
+                    check(data.batch_size, world, "DataLoader batch_size")
                 return data
             if type(data.batch_sampler) is not BatchSampler or type(data.sampler) not in (SequentialSampler, RandomSampler):
                 raise ValueError(
                     f"This DataLoader cannot be sharded across {world} processes: it uses a custom sampler "
                     f"({type(data.sampler).__name__} / {type(data.batch_sampler).__name__}). Pass its Dataset instead, or shard it "
                     "yourself with torch's DistributedSampler (then batch_size is per process).")
-            check_batch_size(data.batch_size, world, "DataLoader batch_size")
+            check(data.batch_size, world, "DataLoader batch_size")
             sampler = ShardedBatchSampler(len(data.dataset), data.batch_size, isinstance(data.sampler, RandomSampler), rank, world,
                                           seed, drop_last=data.drop_last)
             self._global_size = sampler.global_size
@@ -276,7 +275,7 @@ class IterableData:
                               multiprocessing_context=data.multiprocessing_context)
             return DataLoader(data.dataset, batch_sampler=sampler, **kwargs)
         if isinstance(data, IterableDataset):
-            check_batch_size(batch_size or 32, world)
+            check(batch_size or 32, world)
             self._slice = (rank, world)
             return DataLoader(data, batch_size=batch_size or 32)
         self._slice = (rank, world)  # generators and other iterables of batches

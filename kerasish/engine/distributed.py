@@ -96,9 +96,7 @@ class SyncedLogs(Mapping):
     synchronisation (every process holds the same ones, so callbacks decide
     alike)."""
 
-    def __init__(self, trainer, prefix=""):
-        self._trainer = trainer
-        self._prefix = prefix
+    def __init__(self):
         self.values = {}
 
     def __getitem__(self, key):

@@ -665,17 +665,17 @@ class Trainer:
                 part = term if part is None else part + term
         return part
 
-    def _dp_tracked(self, loss, per_output, batch_scale, world):
+    def _dp_tracked(self, loss, per_output, batch_scale, world, summed):
         """Data-parallel: what this process adds to the loss trackers, so that
         the sums over processes are the one-process figures. A mean over the
         piece, times the piece's size, adds up across processes; a sum over the
         piece must count with the global batch's size (``world / batch_scale``
         times the piece's)."""
-        if batch_scale == 0 or self._sum_reduced_part(per_output) is None:
+        if batch_scale == 0 or summed is None:
             return loss, per_output
         factor = world / batch_scale
         state = self._compile_state
-        loss = loss + self._sum_reduced_part(per_output).detach() * (factor - 1)
+        loss = loss + summed.detach() * (factor - 1)
         per_output = [p * factor if p is not None and getattr(state.losses[i], "reduction", None) == "sum" else p
                       for i, p in enumerate(per_output)]
         return loss, per_output
@@ -701,11 +701,9 @@ class Trainer:
             summed = self._sum_reduced_part(per_output)
             rescaled = scaled * batch_scale
             if summed is not None:
-                if self._scales_loss:
-                    summed = self.optimizer.scale_loss(summed)
-                rescaled = rescaled + summed * (world - batch_scale)
+                rescaled = rescaled + (self.optimizer.scale_loss(summed) if self._scales_loss else summed) * (world - batch_scale)
             scaled = rescaled
-            loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world)
+            loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world, summed)
         if scaler is not None:
             scaler.scale(scaled).backward()
         else:
@@ -733,7 +731,7 @@ class Trainer:
         if self._compile_state.metrics is None:
             self._build_metrics(y_true, self._metric_preds(y_pred))
         if world > 1:
-            loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world)
+            loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world, self._sum_reduced_part(per_output))
         self._update_trackers(loss, per_output, y_true, y_pred, sw, _batch_len(x))
         self._steps_done += 1
 
@@ -830,7 +828,7 @@ class Trainer:
         else:
             from kerasish.engine import distributed
 
-            batch_logs = distributed.SyncedLogs(self)
+            batch_logs = distributed.SyncedLogs()
             # Batch logs are averaged over the processes every `sync_every`
             # steps (one small all-reduce); every step when a callback may
             # stop training on them, and then the stop is agreed on too.
