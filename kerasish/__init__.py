@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from kerasish import activations, backend, constraints, initializers, regularizers
 from kerasish import layers, models, saving
-from kerasish import applications, callbacks, config, datasets, losses, metrics, mixed_precision, optimizers, utils
+from kerasish import applications, callbacks, config, datasets, distribution, losses, metrics, mixed_precision, optimizers, utils
 from kerasish import ops, random
 from kerasish.engine.layer import Layer
 from kerasish.engine.model import Model
@@ -18,4 +18,4 @@ from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.naming import clear_session
 from kerasish.layers.core.input_layer import Input, InputLayer
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random"]

@@ -442,3 +442,10 @@ def test_a_process_without_samples_in_a_batch_gets_an_empty_piece():
     assert sizes[0] == [([0.0], 1.0), ([3.0], 1.5)]
     assert sizes[1] == [([1.0], 1.0), ([4.0], 1.5)]
     assert sizes[2] == [([2.0], 1.0), ([], 0.0)]
+
+
+def test_initialize_checks_its_arguments():
+    with pytest.raises(ValueError, match="`num_processes` must be a non-negative int, got 'x'"):
+        distribution.initialize(num_processes="x")
+    with pytest.raises(ValueError, match="host:port"):
+        distribution.initialize(job_addresses="localhost")

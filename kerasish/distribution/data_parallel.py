@@ -358,11 +358,14 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
             raise ValueError(f"initialize: job_addresses must be 'host:port', got {job_addresses!r}")
         host, port = first.rsplit(":", 1)
         os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = host, port
+    for arg, value in (("num_processes", num_processes), ("process_id", process_id)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"initialize: `{arg}` must be a non-negative int, got {value!r}")
     if num_processes is not None:
-        os.environ["WORLD_SIZE"] = str(int(num_processes))
+        os.environ["WORLD_SIZE"] = str(num_processes)
     if process_id is not None:
-        os.environ["RANK"] = str(int(process_id))
-        os.environ.setdefault("LOCAL_RANK", str(int(process_id)))
+        os.environ["RANK"] = str(process_id)
+        os.environ.setdefault("LOCAL_RANK", str(process_id))
     global _auto
     _auto = None
     d = distribution()
