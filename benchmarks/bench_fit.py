@@ -148,15 +148,22 @@ def bench(name, make_ours, make_torch, make_keras, shape, n, rounds, batch=32, j
     for title, table in (("fit", fit), ("predict", pred)):
         med = {k: statistics.median(v) for k, v in table.items()}
         best = max(med["torch"], med["torch channels_last"])
+        # The machine's speed drifts between rounds; within a round the
+        # contenders run back to back, so the ratio taken round by round is
+        # the steadier figure.
+        per_round = [o / max(t, c) for o, t, c in zip(table["kerasish"], table["torch"], table["torch channels_last"])]
         print(f"\n{name} {title}, batch {batch}, {n} samples: median samples/s over {rounds} rounds")
         for k, v in med.items():
             print(f"  {k:22s} {v:10,.1f}")
-        print(f"  kerasish / best hand-written torch: {med['kerasish'] / best:.2f}x")
+        print(f"  kerasish / best hand-written torch: {med['kerasish'] / best:.2f}x "
+              f"(round by round: median {statistics.median(per_round):.2f}x, range {min(per_round):.2f}x to {max(per_round):.2f}x)")
         if "keras 3" in med:
             ours_key = "kerasish +accuracy" if "kerasish +accuracy" in med else "kerasish"  # Keras runs with accuracy too
             print(f"  {ours_key} / keras 3:{' ' * (16 - len(ours_key))}   {med[ours_key] / med['keras 3']:.2f}x")
         if "kerasish jit_compile" in med:
-            print(f"  kerasish jit_compile / eager:       {med['kerasish jit_compile'] / med['kerasish']:.2f}x")
+            jit_rounds = [j / e for j, e in zip(table["kerasish jit_compile"], table["kerasish"])]
+            print(f"  kerasish jit_compile / eager:       {med['kerasish jit_compile'] / med['kerasish']:.2f}x "
+                  f"(round by round: median {statistics.median(jit_rounds):.2f}x)")
 
 
 def import_time(module):

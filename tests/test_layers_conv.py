@@ -403,3 +403,38 @@ def test_training_through_a_conv_model():
     loss = model(torch.randn(2, 8, 8, 2)).square().mean()
     loss.backward()
     assert all(p.grad is not None for p in params)
+
+
+# ----------------------------------------------------------------------
+# ReLU after a convolution or Dense runs in place on the fresh output
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("make", [lambda: L.Conv2D(4, 3, padding="same", activation="relu"),
+                                  lambda: L.SeparableConv2D(4, 3, activation="relu"),
+                                  lambda: L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+                                  lambda: L.Dense(5, activation="relu")], ids=["conv", "separable", "transpose", "dense"])
+def test_in_place_relu_gives_the_out_of_place_values_and_gradients(make):
+    relu_layer, plain_layer = make(), make()
+    x = torch.randn(3, 6, 6, 2)
+    relu_layer(x), plain_layer(x)
+    plain_layer.activation = kerasish.activations.get("linear")
+    plain_layer.set_weights(relu_layer.get_weights())
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got, ref = relu_layer(xa), torch.relu(plain_layer(xb))
+    assert torch.equal(got, ref)
+    g = torch.randn_like(got)
+    got.backward(g), ref.backward(g)
+    assert torch.equal(xa.grad, xb.grad)
+    for p, q in zip(relu_layer.parameters(), plain_layer.parameters()):
+        assert torch.equal(p.grad, q.grad)
+
+
+def test_a_forward_hook_on_the_torch_module_still_sees_pre_activation_values():
+    layer = L.Conv2D(4, 3, padding="same", activation="relu")
+    x = torch.randn(2, 6, 6, 3)
+    layer(x)
+    seen = []
+    handle = layer._torch_module.register_forward_hook(lambda m, i, o: seen.append(o))
+    out = layer(x)
+    handle.remove()
+    assert (seen[0] < 0).any() and (out >= 0).all()  # the hook's tensor was not rectified in place
+    assert torch.equal(out.permute(0, 3, 1, 2), torch.relu(seen[0]))

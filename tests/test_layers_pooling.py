@@ -250,3 +250,67 @@ def test_pooling_chain_in_a_model():
     x = torch.randn(3, 9, 8, 2)
     ref = np_pool(np_pool(x.numpy(), (3, 3), (2, 2), "same", "max"), (3, 3), (2, 2), "same", "avg").max(axis=(1, 2))
     np.testing.assert_allclose(to_numpy(model(x)), ref, atol=1e-5)
+
+
+# ----------------------------------------------------------------------
+# The 2x2 / stride 2 max pool's inference fast path (halving_max_pool)
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("hw", [(2, 2), (8, 8), (7, 9), (26, 26), (5, 2)])
+def test_halving_max_pool_matches_max_pool2d_bit_for_bit(hw):
+    from kerasish.layers.pooling.max_pool_kernels import halving_max_pool
+
+    x = torch.randn(3, 5, *hw).contiguous(memory_format=torch.channels_last)
+    x[0, 0, 0, 0] = float("nan")
+    x[1, 2, -1, -1] = float("-inf")
+    x[2] = 0.0  # every window tied, as after a ReLU
+    ref, got = torch.nn.functional.max_pool2d(x, 2), halving_max_pool(x)
+    assert got.shape == ref.shape and got.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(torch.isnan(got), torch.isnan(ref))
+    assert torch.equal(got.nan_to_num(7.0), ref.nan_to_num(7.0))
+
+
+def _count_halving(monkeypatch):
+    from kerasish.layers.pooling import base_pooling
+
+    calls = []
+    real = base_pooling.halving_max_pool
+    monkeypatch.setattr(base_pooling, "halving_max_pool", lambda x: calls.append(tuple(x.shape)) or real(x))
+    return calls
+
+
+def test_predict_takes_the_halving_max_pool_and_matches_the_reference(monkeypatch):
+    calls = _count_halving(monkeypatch)
+    model = kerasish.Sequential([L.Input((9, 8, 3)), L.Conv2D(4, 3, padding="same", activation="relu"), L.MaxPooling2D(),
+                                 L.MaxPooling2D(padding="same"), L.Flatten()])
+    x = RNG.standard_normal((5, 9, 8, 3)).astype("float32")
+    got = model.predict(x, verbose=0)
+    assert calls == [(5, 4, 9, 8), (5, 4, 4, 4)]  # both pools took it ('same' on even 4x4 pads nothing)
+    conv = to_numpy(model.layers[0](x))
+    ref = np_pool(np_pool(conv, (2, 2), (2, 2), "valid", "max"), (2, 2), (2, 2), "same", "max")
+    np.testing.assert_array_equal(got, ref.reshape(5, -1).astype("float32"))
+
+
+def test_halving_max_pool_is_left_out_where_it_would_differ(monkeypatch):
+    calls = _count_halving(monkeypatch)
+    # 'same' padding of an odd size pads: the module path
+    odd = L.MaxPooling2D(padding="same")
+    x = _x(5, 7)
+    np.testing.assert_array_equal(to_numpy(odd(x)), np_pool(x, (2, 2), (2, 2), "same", "max").astype("float32"))
+    # other windows and strides
+    L.MaxPooling2D(3)(_x(8, 8))
+    L.MaxPooling2D(2, 1)(_x(8, 8))
+    assert calls == []
+    # training: max_pool2d's gradient goes to one element of a tied window (as Keras's), so the fast path stays out
+    layer = L.MaxPooling2D()
+    t = torch.zeros(1, 4, 4, 2, requires_grad=True)
+    layer(t).sum().backward()
+    assert calls == [] and t.grad.sum().item() == 8.0 and set(t.grad.unique().tolist()) == {0.0, 1.0}
+
+
+def test_compiled_and_exported_graphs_keep_the_max_pool_op():
+    model = kerasish.Sequential([L.Input((8, 8, 2)), L.MaxPooling2D(), L.Flatten()])
+    model.eval()
+    with torch.no_grad():
+        program = torch.export.export(model, (torch.zeros(1, 8, 8, 2),))
+    targets = " ".join(str(n.target) for n in program.graph.nodes)
+    assert "max_pool2d" in targets and "maximum" not in targets

@@ -203,13 +203,36 @@ def test_frozen_layers_do_not_move_and_bn_keeps_statistics():
     assert not np.array_equal(after[6], before[6])
 
 
-def test_jit_compile_trains():
+def test_jit_compile_trains_like_eager_with_torchs_pooling_kernels():
     x, y = mnist_like(kerasish, n=32)
-    set_random_seed(3)
-    model = small_cnn(kerasish)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
-    h = model.fit(x, y, batch_size=8, epochs=3, verbose=0)
-    assert h.history["loss"][-1] < h.history["loss"][0]
+    weights = {}
+    for jit in (False, True):
+        set_random_seed(3)
+        model = small_cnn(kerasish)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit)
+        h = model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+        assert h.history["loss"][-1] < h.history["loss"][0]
+        weights[jit] = model.get_weights()
+    for a, b in zip(weights[False], weights[True]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    # on a CPU the compiled step calls torch's max-pool kernels (kerasish::max_pool2d), not inductor's slower loops
+    with torch.profiler.profile() as prof:
+        model.fit(x[:8], y[:8], batch_size=8, epochs=1, verbose=0)
+    names = {e.key for e in prof.key_averages()}
+    assert "kerasish::max_pool2d" in names and "kerasish::max_pool2d_backward" in names
+
+
+def test_max_pool_custom_op_matches_torch_with_padding():
+    from kerasish.layers.pooling.max_pool_kernels import opaque_max_pool
+
+    x = torch.randn(2, 3, 7, 8).contiguous(memory_format=torch.channels_last).requires_grad_()
+    x2 = x.detach().clone().requires_grad_()
+    got, ref = opaque_max_pool(x, (3, 3), (2, 2), (1, 1)), torch.nn.functional.max_pool2d(x2, 3, 2, 1)
+    assert torch.equal(got, ref)
+    g = torch.randn_like(ref)
+    got.backward(g), ref.backward(g)
+    assert torch.equal(x.grad, x2.grad)
+    torch.library.opcheck(torch.ops.kerasish.max_pool2d.default, (x.detach(), [3, 3], [2, 2], [1, 1]))
 
 
 def test_mixed_bfloat16_policy_trains_on_cpu():

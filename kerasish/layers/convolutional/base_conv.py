@@ -10,7 +10,7 @@ from kerasish import activations, constraints, initializers, regularizers
 from kerasish.engine import layout
 from kerasish.engine.layer import Layer
 from kerasish.layers import args as A
-from kerasish.layers.core.activation import apply_activation, get_activation
+from kerasish.layers.core.activation import activate_fresh, get_activation
 
 
 # Keras conv kernel (kh, kw, in, out) <-> torch Conv2d weight (out, in, kh, kw).
@@ -176,7 +176,7 @@ class BaseConv2D(Layer):
     def _finish(self, y):
         # channels_last: y is internal NCHW, Keras's last axis is dim 1.
         # channels_first: y is in Keras layout already, so Keras's axes apply as they are.
-        return apply_activation(self.activation, y) if self.data_format == "channels_last" else self.activation(y)
+        return activate_fresh(self.activation, y, self._torch_module) if self.data_format == "channels_last" else self.activation(y)
 
     def _output_spatial(self, input_shape):
         return tuple(

@@ -8,7 +8,7 @@ from torch import nn
 from kerasish import activations, constraints, initializers, regularizers
 from kerasish.engine.layer import Layer, torch_dtype
 from kerasish.layers.args import positive_int
-from kerasish.layers.core.activation import apply_activation, get_activation
+from kerasish.layers.core.activation import activate_fresh, get_activation
 
 
 def _t(w):
@@ -81,7 +81,7 @@ class Dense(Layer):
         return linear(inputs)
 
     def native_call(self, inputs, training=False):
-        return apply_activation(self.activation, self.native_call_pre_activation(inputs))
+        return activate_fresh(self.activation, self.native_call_pre_activation(inputs), self._torch_module)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -11,6 +11,7 @@ from kerasish.engine import layout
 from kerasish.engine.layer import Layer
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import SpatialPadding
+from kerasish.layers.pooling.max_pool_kernels import halving_applies, halving_max_pool, opaque_applies, opaque_max_pool
 
 
 class BasePooling2D(Layer):
@@ -49,11 +50,19 @@ class BasePooling2D(Layer):
             module = nn.AvgPool2d(self.pool_size, self.strides, padding=self._pad.module_padding, count_include_pad=False)
         self._set_torch_module(module)
         self._divisor_cache = {}
+        # the default 2x2 / stride 2 max pool: see max_pool_kernels
+        self._halving_max = self._mode == "max" and self.pool_size == (2, 2) and self.strides == (2, 2)
         self.built = True
 
     def native_call(self, inputs, training=False):
         x = layout.to_keras(inputs) if self.data_format == "channels_first" else inputs
-        if self._pad.exact_in_module(x):
+        if self._halving_max and halving_applies(x, self.padding):
+            y = halving_max_pool(x)
+        elif self._mode == "max" and opaque_applies(x):
+            exact = self._pad.exact_in_module(x)
+            y = opaque_max_pool(x if exact else self._pad.apply_full(x), self.pool_size, self.strides,
+                                self._pad.module_padding if exact else (0, 0))
+        elif self._pad.exact_in_module(x):
             y = self._torch_module(x)
         elif self._mode == "max":
             y = F.max_pool2d(self._pad.apply_full(x), self.pool_size, self.strides)
