@@ -314,3 +314,21 @@ def test_compiled_and_exported_graphs_keep_the_max_pool_op():
         program = torch.export.export(model, (torch.zeros(1, 8, 8, 2),))
     targets = " ".join(str(n.target) for n in program.graph.nodes)
     assert "max_pool2d" in targets and "maximum" not in targets
+
+
+def test_a_hooked_max_pool_module_runs_itself_so_its_hooks_fire(monkeypatch):
+    calls = _count_halving(monkeypatch)
+    layer = L.MaxPooling2D()
+    x = _x(8, 8)
+    layer(x)
+    calls.clear()
+    seen = []
+    handle = layer._torch_module.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    with torch.no_grad():
+        y = layer(x)
+    handle.remove()
+    assert seen == [torch.Size([2, 3, 4, 4])] and calls == []
+    np.testing.assert_array_equal(to_numpy(y), np_pool(x, (2, 2), (2, 2), "valid", "max").astype("float32"))
+    with torch.no_grad():
+        layer(x)
+    assert calls == [(2, 3, 8, 8)]  # hook removed: the fast kernel again

@@ -22,7 +22,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.modules import module as _module_hooks
+
+from kerasish.engine.hooks import has_forward_hooks
 
 _available: bool | None = None  # None: not checked yet
 
@@ -30,18 +31,13 @@ _available: bool | None = None  # None: not checked yet
 def fused_relu_applies(x: Tensor, conv: nn.Conv2d) -> bool:
     return (x.device.type == "cpu" and not torch.is_grad_enabled() and x.dtype == torch.float32 and conv.weight.dtype == torch.float32
             and conv.groups == 1 and x.is_contiguous(memory_format=torch.channels_last) and not torch.is_autocast_enabled("cpu")
-            and not _has_hooks(conv) and not torch.compiler.is_compiling() and not torch.jit.is_tracing() and _check_available())
+            and not has_forward_hooks(conv) and not torch.compiler.is_compiling() and not torch.jit.is_tracing() and _check_available())
 
 
 def conv2d_relu(x: Tensor, conv: nn.Conv2d) -> Tensor:
     """``relu(conv(x))`` in one oneDNN call (see the module docstring for when it applies)."""
     return torch.ops.mkldnn._convolution_pointwise(x, conv.weight, conv.bias, list(conv.padding), list(conv.stride),
                                                    list(conv.dilation), conv.groups, "relu", [None], "")
-
-
-def _has_hooks(conv: nn.Module) -> bool:
-    return bool(_module_hooks._global_forward_hooks or _module_hooks._global_forward_pre_hooks
-                or conv._forward_hooks or conv._forward_pre_hooks)
 
 
 def _check_available() -> bool:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-from torch.nn.modules import module as _module_hooks
 
 from kerasish import activations
 from kerasish.engine import layout
+from kerasish.engine.hooks import has_forward_hooks
 from kerasish.engine.layer import Layer
 
 
@@ -53,15 +53,9 @@ def activate_fresh(fn, x: torch.Tensor, module: torch.nn.Module) -> torch.Tensor
     module (a user capturing pre-activation values), so with a hook anywhere
     the ReLU stays out of place.
     """
-    if fn is activations.relu and not _hooked(module):
+    if fn is activations.relu and not has_forward_hooks(module):
         return x.relu_()
     return apply_activation(fn, x)
-
-
-def _hooked(module: torch.nn.Module) -> bool:
-    if _module_hooks._global_forward_hooks:
-        return True
-    return any(m._forward_hooks for m in module.modules())
 
 
 def get_activation(identifier, layer_name: str):

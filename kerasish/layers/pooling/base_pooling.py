@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from kerasish.engine import layout
+from kerasish.engine.hooks import has_forward_hooks
 from kerasish.engine.layer import Layer
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import SpatialPadding
@@ -56,9 +57,11 @@ class BasePooling2D(Layer):
 
     def native_call(self, inputs, training=False):
         x = layout.to_keras(inputs) if self.data_format == "channels_first" else inputs
-        if self._halving_max and halving_applies(x, self.padding):
+        # a hooked module is called as it is, so that its hooks fire
+        own_kernel = self._mode == "max" and not has_forward_hooks(self._torch_module)
+        if own_kernel and self._halving_max and halving_applies(x, self.padding):
             y = halving_max_pool(x)
-        elif self._mode == "max" and opaque_applies(x):
+        elif own_kernel and opaque_applies(x):
             exact = self._pad.exact_in_module(x)
             y = opaque_max_pool(x if exact else self._pad.apply_full(x), self.pool_size, self.strides,
                                 self._pad.module_padding if exact else (0, 0))
