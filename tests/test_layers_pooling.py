@@ -332,3 +332,14 @@ def test_a_hooked_max_pool_module_runs_itself_so_its_hooks_fire(monkeypatch):
     with torch.no_grad():
         layer(x)
     assert calls == [(2, 3, 8, 8)]  # hook removed: the fast kernel again
+
+
+def test_fast_kernels_step_aside_under_vmap():
+    # vmap's batched tensors cannot say whether they are channels_last: the plain kernels run
+    model = kerasish.Sequential([L.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same", activation="relu"), L.MaxPooling2D(),
+                                 L.Flatten(), L.Dense(2)])
+    x = torch.randn(5, 8, 8, 3)
+    with torch.no_grad():
+        ref = model(x)
+        got = torch.vmap(lambda t: model(t[None])[0])(x)
+    torch.testing.assert_close(got, ref)

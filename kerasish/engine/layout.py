@@ -31,6 +31,18 @@ def to_keras(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Whether internal NCHW ``x`` is dense in channels_last memory (NHWC order).
+
+    False where torch cannot say (``torch.vmap``'s batched tensors): callers
+    use it to choose a faster kernel, and the plain one is always right.
+    """
+    try:
+        return x.is_contiguous(memory_format=torch.channels_last)
+    except RuntimeError:
+        return False
+
+
 def internal_axis(axis: int, rank: int) -> int:
     """Where Keras axis ``axis`` of a rank-``rank`` tensor lives internally."""
     if not -rank <= axis < rank:

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kerasish.engine import layout
 from kerasish.engine.hooks import has_forward_hooks
 
 _available: bool | None = None  # None: not checked yet
@@ -30,7 +31,7 @@ _available: bool | None = None  # None: not checked yet
 
 def fused_relu_applies(x: Tensor, conv: nn.Conv2d) -> bool:
     return (x.device.type == "cpu" and not torch.is_grad_enabled() and x.dtype == torch.float32 and conv.weight.dtype == torch.float32
-            and conv.groups == 1 and x.is_contiguous(memory_format=torch.channels_last) and not torch.is_autocast_enabled("cpu")
+            and conv.groups == 1 and layout.is_channels_last(x) and not torch.is_autocast_enabled("cpu")
             and not has_forward_hooks(conv) and not torch.compiler.is_compiling() and not torch.jit.is_tracing() and _check_available())
 
 

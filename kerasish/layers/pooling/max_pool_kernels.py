@@ -22,6 +22,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from kerasish.engine import layout
+
 
 def halving_applies(x: Tensor, padding: str) -> bool:
     """Whether ``halving_max_pool`` may replace a 2x2 / stride 2 max pool of ``x``."""
@@ -29,7 +31,7 @@ def halving_applies(x: Tensor, padding: str) -> bool:
     # memory, outside torch.compile / tracing.
     return ((padding == "valid" or (x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0)) and x.device.type == "cpu"
             and not (x.requires_grad and torch.is_grad_enabled()) and x.is_floating_point()
-            and x.is_contiguous(memory_format=torch.channels_last) and not torch.compiler.is_compiling() and not torch.jit.is_tracing())
+            and layout.is_channels_last(x) and not torch.compiler.is_compiling() and not torch.jit.is_tracing())
 
 
 def halving_max_pool(x: Tensor) -> Tensor:
