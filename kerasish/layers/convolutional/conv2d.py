@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
-from kerasish import activations, constraints, initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.engine.layer import torch_dtype
 from kerasish.layers import args as A
 from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras, padded_conv
-from kerasish.layers.convolutional.fused_conv import conv2d_relu, fused_relu_applies
 
 
 class Conv2D(BaseConv2D):
@@ -82,13 +81,6 @@ class Conv2D(BaseConv2D):
 
     def _conv(self, inputs):
         return padded_conv(self._torch_module, self._pad, self._to_nchw(inputs))
-
-    def native_call(self, inputs, training=False):
-        conv = self._torch_module
-        if (self.activation is activations.relu and self.data_format == "channels_last" and self._pad.exact_in_module(inputs)
-                and fused_relu_applies(inputs, conv)):
-            return conv2d_relu(inputs, conv)  # inference on a CPU: the ReLU inside oneDNN's convolution (see fused_conv)
-        return super().native_call(inputs, training)
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape, self.filters)
