@@ -222,6 +222,20 @@ def test_jit_compile_trains_like_eager_with_torchs_pooling_kernels():
     assert "kerasish::max_pool2d" in names and "kerasish::max_pool2d_backward" in names
 
 
+def test_jit_compile_models_of_different_input_sizes_in_one_process():
+    # torch.compile's automatic dynamic shapes made the second and third model's
+    # step fail inside inductor; each model now compiles for its own sizes
+    for size in (8, 12, 10):
+        inp = kerasish.Input((size, size, 3))
+        y = L.MaxPooling2D()(L.Conv2D(4, 3, activation="relu", padding="same")(inp))
+        model = kerasish.Model(inp, L.Dense(2)(L.Flatten()(y)))
+        model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+        rng = np.random.default_rng(size)
+        h = model.fit(rng.standard_normal((12, size, size, 3)).astype("float32"), rng.standard_normal((12, 2)).astype("float32"),
+                      batch_size=8, epochs=1, verbose=0, shuffle=False)
+        assert np.isfinite(h.history["loss"][0])
+
+
 def test_max_pool_custom_op_matches_torch_with_padding():
     from kerasish.layers.pooling.max_pool_kernels import opaque_max_pool
 

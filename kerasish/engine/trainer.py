@@ -816,7 +816,7 @@ class Trainer:
         if dp is not None:
             self._prepare_ddp(dp)
         if self.jit_compile and self._compiled_forward is None:
-            self._compiled_forward = torch.compile(self._loss_and_outputs)
+            self._compiled_forward = torch.compile(self._loss_and_outputs, dynamic=False)
         steps = data.num_batches
         cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                          verbose=verbose, epochs=epochs, steps=steps)
