@@ -1,9 +1,10 @@
 """Whether a user has hooked a layer's torch module.
 
 Some layers take a faster route than calling their torch module (a pooling
-kernel of their own) or rectify the module's output in place. A user who registered a forward hook (or pre-hook) on the module, or a
-global one, expects it to fire and to see the module's own output, so those
-routes step aside when ``has_forward_hooks`` says so.
+kernel of their own) or rectify the module's output in place. A user who
+registered a forward hook (or pre-hook) on the module, or a global one,
+expects it to fire and to see the module's own output, so those routes step
+aside when ``has_forward_hooks`` says so.
 """
 
 from __future__ import annotations

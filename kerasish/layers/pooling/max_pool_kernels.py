@@ -61,8 +61,7 @@ def opaque_applies(x: Tensor) -> bool:
 
 @torch.library.custom_op("kerasish::max_pool2d", mutates_args=())
 def _max_pool2d(x: Tensor, kernel: list[int], stride: list[int], padding: list[int]) -> tuple[Tensor, Tensor]:
-    out, indices = torch.ops.aten.max_pool2d_with_indices(x, kernel, stride, padding)
-    return out, indices
+    return torch.ops.aten.max_pool2d_with_indices(x, kernel, stride, padding)
 
 
 @_max_pool2d.register_fake
