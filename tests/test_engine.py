@@ -476,3 +476,44 @@ def test_device_cache_follows_moves():
     assert m.conv2d.weight.dtype == torch.float64
     m.to(torch.float32)
     torch.testing.assert_close(m(x), y)
+
+
+def test_graph_drops_each_activation_after_its_last_use():
+    # A hand-written forward frees an activation when its variable is rebound;
+    # the translated graph must not hold every activation of the batch until
+    # the end (memory, and the allocator's page faults on the next batch).
+    import weakref
+
+    from kerasish import layers as L
+
+    seen = {}
+
+    class Tag(L.Layer):
+        """Passes a copy through and remembers it weakly under its name."""
+
+        def call(self, x):
+            y = x * 1.0
+            seen[self.name] = weakref.ref(y)
+            return y
+
+    class Check(L.Layer):
+        """Records which tagged tensors are still alive when it runs."""
+
+        def call(self, x):
+            seen[self.name] = sorted(k for k, r in list(seen.items()) if isinstance(r, weakref.ref) and r() is not None)
+            return x + 0.0
+
+    inp = Input((4,))
+    a = Tag(name="a")(inp)
+    b = Tag(name="b")(a)
+    branch = Tag(name="c")(a)  # `a` is read twice: it lives until `c` has run
+    d = Check(name="check_1")(L.Add()([b, branch]))
+    out = Check(name="check_2")(Tag(name="e")(d))
+    model = Model(inp, [out, b])  # `b` is a model output: never dropped
+    x = np.ones((2, 4), "float32")
+    with torch.no_grad():
+        res = model(torch.from_numpy(x))
+    assert seen["check_1"] == ["b"]  # `a` was dropped after `c`, `c` after Add
+    assert seen["check_2"] == ["b", "e"]  # `e` is check_2's own input
+    np.testing.assert_allclose(res[0].numpy(), 2 * x)
+    np.testing.assert_allclose(model.predict(x, verbose=0)[1], x)

@@ -11,6 +11,7 @@ NCHW at the model's edges only, as free views.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any, NamedTuple
 
 import torch
 
@@ -20,6 +21,25 @@ from .layer import Layer, _is_shape_tuple
 from .model import Model
 from .node import Node
 from .serialization import deserialize_layer, serialize_layer
+
+
+class _Step(NamedTuple):
+    """One layer call of the translated graph, over numbered slots."""
+
+    layer: Layer
+    kind: int  # 0: one tensor argument, 1: a list of tensors, 2: any structure (args is a template)
+    args: Any
+    outs: list  # the slots its outputs go to
+    single_out: bool
+    training: bool | None  # a ``training=`` given at the call in the graph, else None
+    kwargs: dict
+    pre_activation: bool  # the trainer's logits variant of an output layer
+    release: tuple  # slots no later step reads: dropped after this one
+    reusable: bool  # its output may go into an inference loop's buffer (engine/workspace.py)
+
+
+def _is_builtin(layer) -> bool:
+    return type(layer).__module__.startswith("kerasish.")
 
 
 class _Slot:
@@ -194,7 +214,7 @@ class Functional(Model):
         for i, t in enumerate(self._inputs_flat):
             slot_of.setdefault(id(t), len(slot_of))
         self._input_slots = [slot_of[id(t)] for t in self._inputs_flat]
-        steps = []
+        steps, reads = [], []
         for node in self._graph_nodes:
             if node.is_input:
                 continue
@@ -218,13 +238,35 @@ class Functional(Model):
                 slot_of[id(t)] = len(slot_of)
             outs = [slot_of[id(t)] for t in node.output_tensors]
             single_out = isinstance(node.outputs, KerasTensor)
-            steps.append((node.layer, kind, args, outs, single_out, training, kwargs, False))
+            steps.append((node.layer, kind, args, outs, single_out, training, kwargs))
+            reads.append({slot_of[id(t)] for t in node.input_tensors})
         missing = [t for t in self._outputs_flat if id(t) not in slot_of]
         if missing:
             raise ValueError(f"Graph disconnected: output {missing[0]} cannot be computed from the model's inputs.")
         self._output_slots = [slot_of[id(t)] for t in self._outputs_flat]
+        keep = set(self._output_slots)
+        # Each step drops the tensors no later step reads, as a hand-written
+        # forward does by rebinding its variable: otherwise inference would hold
+        # every activation of the batch until the end of the graph (~200 MB per
+        # batch of 32 on the fruit network).
+        last_use, readers = {}, defaultdict(list)
+        for i, ((_, _, _, outs, *_), used) in enumerate(zip(steps, reads)):
+            for s in outs:
+                last_use[s] = i
+            for s in used:
+                last_use[s] = i
+                readers[s].append(steps[i][0])
+        compiled = []
+        for i, ((layer, kind, args, outs, single_out, training, kwargs), used) in enumerate(zip(steps, reads)):
+            release = tuple(sorted(s for s in used | set(outs) if last_use[s] == i and s not in keep))
+            # An output that cannot outlive the batch: not a model output, read
+            # only by built-in layers whose outputs never share its memory.
+            reusable = (kind == 0 and single_out and not kwargs and hasattr(layer, "native_call_reusing") and _is_builtin(layer)
+                        and outs[0] not in keep and bool(readers[outs[0]])
+                        and all(_is_builtin(r) and r._fresh_outputs for r in readers[outs[0]]))
+            compiled.append(_Step(layer, kind, args, outs, single_out, training, kwargs, False, release, reusable))
+        self._steps = compiled
         self._n_slots = len(slot_of)
-        self._steps = steps
         self._reg_layers = [l for l in self._layers if l.activity_regularizer is not None]
 
     def _register_modules(self):
@@ -243,19 +285,23 @@ class Functional(Model):
     # ------------------------------------------------------------------
     # Running the graph
     # ------------------------------------------------------------------
-    def _run_graph(self, flat_inputs, training: bool, steps=None):
+    def _run_graph(self, flat_inputs, training: bool, steps=None, workspace=None):
         """Run the steps over the slots. ``steps`` may be the trainer's variant
-        in which output layers stop before their activation (logits)."""
+        in which output layers stop before their activation (logits);
+        ``workspace`` holds an inference loop's reused output buffers."""
         slots = [None] * self._n_slots
         for s, t in zip(self._input_slots, flat_inputs):
             slots[s] = t
         for layer in self._reg_layers:
             layer._activity_losses = []
-        for layer, kind, args, outs, single_out, node_training, kwargs, pre_activation in steps or self._steps:
+        for layer, kind, args, outs, single_out, node_training, kwargs, pre_activation, release, reusable in steps or self._steps:
             tr = training if node_training is None else node_training
             call = layer.native_call_pre_activation if pre_activation else layer.native_call
             if kind == 0:
-                y = call(slots[args], training=tr, **kwargs)
+                if reusable and workspace is not None:
+                    y = layer.native_call_reusing(slots[args], workspace, outs[0], training=tr)
+                else:
+                    y = call(slots[args], training=tr, **kwargs)
             elif kind == 1:
                 y = call([slots[i] for i in args], training=tr, **kwargs)
             else:
@@ -270,6 +316,8 @@ class Functional(Model):
                 for s in outs:
                     # divided by the batch size, as Keras's Layer.__call__ does
                     layer._activity_losses.append(layer.activity_regularizer(slots[s]) / max(slots[s].shape[0], 1))
+            for s in release:
+                slots[s] = None
         return [slots[s] for s in self._output_slots]
 
     def _flat_model_inputs(self, args):

@@ -102,6 +102,10 @@ class Layer(nn.Module):
 
     # Built-ins set this: their ``native_call`` takes internal-layout tensors.
     _native_layout = False
+    # Built-ins set this when their outputs never share memory with their
+    # inputs (no view, no pass-through): an inference loop may then reuse the
+    # input's memory for the next batch (engine/workspace.py).
+    _fresh_outputs = False
     _user_class = False
 
     def __init_subclass__(cls, **kwargs):

@@ -20,6 +20,7 @@ import torch
 
 from kerasish.engine import data_adapter as D
 from kerasish.engine import layout
+from kerasish.engine.workspace import Workspace
 
 
 class _LazyLogs(Mapping):
@@ -288,7 +289,7 @@ class Trainer:
                 continue
             for j, step in enumerate(steps):
                 if step[0] is layer:
-                    steps[j] = (step[0], step[1], step[2], step[3], step[4], step[5], step[6], True)
+                    steps[j] = step._replace(pre_activation=True)
                     changed = True
             config = loss.get_config()
             config["from_logits"] = True
@@ -443,17 +444,18 @@ class Trainer:
             self.optimizer.build(variables)
             self._optimizer_built_for = key
 
-    def _forward(self, x, training, logits=False):
-        """Model outputs (Keras layout) as a flat list; logits where fused."""
+    def _forward(self, x, training, logits=False, workspace=None):
+        """Model outputs (Keras layout) as a flat list; logits where fused.
+        ``workspace``: the inference loop's reused buffers (engine/workspace.py)."""
         from kerasish.engine.functional import Functional
 
         if isinstance(self, Functional):
             steps = self._train_steps if logits else self._steps
             if type(x) is torch.Tensor and len(self._inputs_flat) == 1 and x.is_floating_point():  # the common case, kept short
-                outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, steps)
+                outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, steps, workspace)
             else:
                 flat = self._cast_inputs(self._flat_model_inputs((x,)))
-                outs = self._run_graph([layout.to_internal(t) for t in flat], training, steps)
+                outs = self._run_graph([layout.to_internal(t) for t in flat], training, steps, workspace)
             return [o.permute(0, 2, 3, 1) if o.dim() == 4 else o for o in outs]
         y = self(x, training=training) if not isinstance(x, (list, tuple)) else self(*x, training=training)
         return D.flat_leaves(y)
@@ -721,12 +723,12 @@ class Trainer:
         loss, per_output = self._compute_loss(y_true, y_pred, sw)
         return loss, per_output, y_pred
 
-    def _test_step(self, x, y, sw, device, batch_scale=1.0, world=1):
+    def _test_step(self, x, y, sw, device, batch_scale=1.0, world=1, workspace=None):
         y_true = self._flat_targets(y)
         if self._compile_state.pending:
             self._resolve_pending_losses(y_true, x)
         with torch.no_grad(), self._autocast(device):
-            y_pred = self._forward(x, False, logits=True)
+            y_pred = self._forward(x, False, logits=True, workspace=workspace)
             loss, per_output = self._compute_loss(y_true, y_pred, sw)
         if self._compile_state.metrics is None:
             self._build_metrics(y_true, self._metric_preds(y_pred))
@@ -897,15 +899,17 @@ class Trainer:
         if cbs is not None:
             cbs.on_test_begin()
         logs_view = _LazyLogs(self)
+        workspace = Workspace.checkout(self)
         for step, (bx, by, bsw) in enumerate(data.epoch()):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
             if dp is None:
-                self._test_step(bx, by, bsw, device)
+                self._test_step(bx, by, bsw, device, workspace=workspace)
             else:
-                self._test_step(bx, by, bsw, device, data.batch_scale, dp.world_size)
+                self._test_step(bx, by, bsw, device, data.batch_scale, dp.world_size, workspace)
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs_view)
+        Workspace.checkin(self, workspace)
         if dp is not None:
             from kerasish.engine.distributed import reduce_trackers
 
@@ -966,17 +970,19 @@ class Trainer:
         hooks = bool(cbs.callbacks)  # nothing to call per batch: keep the loop bare
         chunks = None
         forward = self._forward
+        workspace = Workspace.checkout(self)
         with torch.inference_mode(), self._autocast(device):
             for step, (bx, _, _) in enumerate(data.epoch()):
                 if hooks:
                     cbs.on_predict_batch_begin(step)
-                outs = forward(bx, False)
+                outs = forward(bx, False, workspace=workspace)
                 if chunks is None:
                     chunks = [[] for _ in outs]
                 for c, o in zip(chunks, outs):
                     c.append(o)
                 if hooks:
                     cbs.on_predict_batch_end(step, {"outputs": outs})
+        Workspace.checkin(self, workspace)
         cbs.on_predict_end()
         if chunks is None:
             raise ValueError("predict() got no data.")
@@ -997,16 +1003,18 @@ class Trainer:
         self.eval()
         cbs.on_predict_begin()
         chunks, sizes = None, []
+        workspace = Workspace.checkout(self)
         with torch.inference_mode(), self._autocast(device):
             for step, (bx, _, _) in enumerate(data.epoch()):
                 cbs.on_predict_batch_begin(step)
-                outs = self._forward(bx, False)
+                outs = self._forward(bx, False, workspace=workspace)
                 if chunks is None:
                     chunks = [[] for _ in outs]
                 for c, o in zip(chunks, outs):
                     c.append(o)
                 sizes.append(int(outs[0].shape[0]))
                 cbs.on_predict_batch_end(step, {"outputs": outs})
+        Workspace.checkin(self, workspace)
         cbs.on_predict_end()
         if chunks is None:
             raise ValueError("predict() got no data.")

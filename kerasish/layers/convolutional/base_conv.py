@@ -100,6 +100,7 @@ class BaseConv2D(Layer):
     """Shared base of Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose."""
 
     _native_layout = True
+    _fresh_outputs = True
     _allowed_padding = ("valid", "same")
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1), activation=None,

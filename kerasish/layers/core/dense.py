@@ -37,6 +37,7 @@ class Dense(Layer):
     """
 
     _native_layout = True
+    _fresh_outputs = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
