@@ -17,4 +17,7 @@ def has_forward_hooks(module: nn.Module) -> bool:
     """Any forward hook or pre-hook on ``module``, its submodules, or globally."""
     if _module_globals._global_forward_hooks or _module_globals._global_forward_pre_hooks:
         return True
-    return any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
+    if module._forward_hooks or module._forward_pre_hooks:
+        return True
+    # a leaf module (most layers' nn.Conv2d, nn.MaxPool2d) needs no walk: this runs per batch
+    return bool(module._modules) and any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
