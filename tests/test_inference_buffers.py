@@ -208,3 +208,16 @@ def test_outputs_and_views_of_conv_outputs_survive_later_batches(every_conv_outp
         calls = [model(torch.from_numpy(x[i:i + 2])) for i in range(0, 9, 2)]
     for j, out in enumerate(got):
         np.testing.assert_array_equal(out, np.concatenate([c[j].numpy() for c in calls]))
+
+
+@needs_onednn
+def test_buffers_above_the_keep_limit_are_dropped_after_the_loop(every_conv_output_is_large, monkeypatch):
+    model = fruit_like()
+    x = np.random.rand(6, 20, 20, 3).astype("float32")
+    expected = per_batch_calls(model, x, 3)
+    monkeypatch.setattr(workspace_mod, "KEEP_BYTES", 2 * 3 * 8 * 20 * 20 * 4 - 1)  # one byte short of the two buffers
+    np.testing.assert_array_equal(model.predict(x, batch_size=3, verbose=0), expected)
+    assert not kept_buffers(model)
+    monkeypatch.setattr(workspace_mod, "KEEP_BYTES", 2 * 3 * 8 * 20 * 20 * 4)
+    np.testing.assert_array_equal(model.predict(x, batch_size=3, verbose=0), expected)
+    assert len(kept_buffers(model)) == 2

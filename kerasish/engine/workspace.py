@@ -16,7 +16,9 @@ A loop checks a workspace out for itself and checks it back in when it ends,
 so the next ``predict`` of the same model does not page-fault its buffers in
 again; a loop running at the same time in another thread gets a workspace of
 its own. The model keeps the buffers of its last loop (on the fruit network
-three of 41 MB, on a CPU only) for as long as the model lives.
+three of 41 MB, on a CPU only) for as long as the model lives, up to
+``KEEP_BYTES`` in all: a ``predict`` with a very large batch drops its buffers
+when it ends, as torch's allocations would be dropped.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from kerasish.engine.hooks import has_forward_hooks
 
 # model -> the workspace its last inference loop checked in
 _idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+KEEP_BYTES = 256 * 2**20
 
 
 class Workspace:
@@ -49,8 +52,11 @@ class Workspace:
     @staticmethod
     def checkin(model, workspace: Workspace | None) -> None:
         """Keep ``workspace``'s buffers for ``model``'s next inference loop."""
-        if workspace is not None and workspace._buffers:
+        if workspace is not None and workspace._buffers and workspace.nbytes() <= KEEP_BYTES:
             _idle[model] = workspace
+
+    def nbytes(self) -> int:
+        return sum(b.numel() * b.element_size() for b in self._buffers.values())
 
     def buffer(self, key: int, shape: tuple, like: torch.Tensor) -> torch.Tensor:
         """An NCHW channels_last buffer of ``shape`` (contents undefined).
