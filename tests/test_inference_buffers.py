@@ -221,3 +221,49 @@ def test_buffers_above_the_keep_limit_are_dropped_after_the_loop(every_conv_outp
     monkeypatch.setattr(workspace_mod, "KEEP_BYTES", 2 * 3 * 8 * 20 * 20 * 4)
     np.testing.assert_array_equal(model.predict(x, batch_size=3, verbose=0), expected)
     assert len(kept_buffers(model)) == 2
+
+
+@needs_onednn
+def test_predict_evaluate_and_validation_share_buffers(every_conv_output_is_large):
+    # predict runs under inference_mode, evaluate under no_grad: a buffer made by
+    # one must be writable by the other
+    kerasish.utils.set_random_seed(5)
+    model = fruit_like()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.random.rand(8, 20, 20, 3).astype("float32")
+    y = np.random.randint(0, 5, 8)
+    expected = per_batch_calls(model, x, 4)
+    np.testing.assert_array_equal(model.predict(x, batch_size=4, verbose=0), expected)
+    loss = model.evaluate(x, y, batch_size=4, verbose=0)
+    assert loss == pytest.approx(-np.mean(np.log(expected[np.arange(8), y])), rel=1e-5)
+    with torch.inference_mode():
+        model.evaluate(x, y, batch_size=4, verbose=0)
+    model.evaluate(x, y, batch_size=4, verbose=0)
+    model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0)
+    np.testing.assert_array_equal(model.predict(x, batch_size=4, verbose=0), per_batch_calls(model, x, 4))
+
+
+@needs_onednn
+def test_a_hook_added_during_predict_sees_each_batch_own_tensor(every_conv_output_is_large):
+    # a callback hooks the module that reads a buffered conv output after the
+    # loop has started: from then on that output must not come from a buffer
+    kerasish.utils.set_random_seed(6)
+    model = fruit_like()
+    pool = next(l for l in model.layers if isinstance(l, MaxPool2D))
+    seen = []
+
+    class HookLater(kerasish.callbacks.Callback):
+        def on_predict_batch_begin(self, batch, logs=None):
+            if batch == 0:
+                pool.torch_module.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+
+    x = np.random.rand(9, 20, 20, 3).astype("float32")
+    model.predict(x, batch_size=3, verbose=0, callbacks=[HookLater()])
+    assert len(seen) == 3
+    assert len({t.data_ptr() for t in seen}) == 3
+    conv = model.layers[2]  # the conv the pool reads
+    with torch.no_grad():
+        for i, t in enumerate(seen):
+            h = torch.from_numpy(x[3 * i:3 * i + 3]).permute(0, 3, 1, 2)
+            ref = conv.native_call(model.layers[1].native_call(h))
+            assert torch.equal(t, ref)

@@ -35,7 +35,9 @@ class _Step(NamedTuple):
     kwargs: dict
     pre_activation: bool  # the trainer's logits variant of an output layer
     release: tuple  # slots no later step reads: dropped after this one
-    reusable: bool  # its output may go into an inference loop's buffer (engine/workspace.py)
+    # when its output may go into an inference loop's buffer (engine/workspace.py):
+    # the layers that read it, whose hooks are checked per call; else ()
+    reusable: tuple
 
 
 def _is_builtin(layer) -> bool:
@@ -264,6 +266,7 @@ class Functional(Model):
             reusable = (kind == 0 and single_out and not kwargs and hasattr(layer, "native_call_reusing") and _is_builtin(layer)
                         and outs[0] not in keep and bool(readers[outs[0]])
                         and all(_is_builtin(r) and r._fresh_outputs for r in readers[outs[0]]))
+            reusable = tuple(readers[outs[0]]) if reusable else ()
             compiled.append(_Step(layer, kind, args, outs, single_out, training, kwargs, False, release, reusable))
         self._steps = compiled
         self._n_slots = len(slot_of)
@@ -298,7 +301,7 @@ class Functional(Model):
             tr = training if node_training is None else node_training
             call = layer.native_call_pre_activation if pre_activation else layer.native_call
             if kind == 0:
-                if reusable and workspace is not None:
+                if reusable and workspace is not None and workspace.may_feed(reusable):
                     y = layer.native_call_reusing(slots[args], workspace, outs[0], training=tr)
                 else:
                     y = call(slots[args], training=tr, **kwargs)

@@ -10,7 +10,10 @@ batch (a fifth of the fruit network's ``predict`` on this project's machine).
 A buffer is only handed to a graph step whose output cannot outlive the batch:
 not a model output, read only by layers whose outputs never share memory with
 their inputs (see ``Layer._fresh_outputs``), and only while nobody has hooked
-a module (a hook could keep the tensor).
+the step's module or its readers' (a hook could keep the tensor; checked on
+every call, as a callback may add one mid-loop). Buffers are ordinary tensors,
+never inference tensors, so that ``predict`` (under ``torch.inference_mode``)
+and ``evaluate`` (under ``torch.no_grad``) can share them.
 
 A loop checks a workspace out for itself and checks it back in when it ends,
 so the next ``predict`` of the same model does not page-fault its buffers in
@@ -50,6 +53,11 @@ class Workspace:
         return _idle.pop(model, None) or cls()
 
     @staticmethod
+    def may_feed(readers) -> bool:
+        """Whether a buffer may feed ``readers`` now: none of their modules is hooked."""
+        return not any(r._torch_module is not None and has_forward_hooks(r._torch_module) for r in readers)
+
+    @staticmethod
     def checkin(model, workspace: Workspace | None) -> None:
         """Keep ``workspace``'s buffers for ``model``'s next inference loop."""
         if workspace is not None and workspace._buffers and workspace.nbytes() <= KEEP_BYTES:
@@ -66,6 +74,7 @@ class Workspace:
         """
         buf = self._buffers.get(key)
         if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0] or buf.dtype != like.dtype or buf.device != like.device:
-            buf = torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last)
+            with torch.inference_mode(False):  # writable outside inference mode too
+                buf = torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last)
             self._buffers[key] = buf
         return buf if buf.shape[0] == shape[0] else buf[: shape[0]]
