@@ -263,10 +263,10 @@ class Functional(Model):
             release = tuple(sorted(s for s in used | set(outs) if last_use[s] == i and s not in keep))
             # An output that cannot outlive the batch: not a model output, read
             # only by built-in layers whose outputs never share its memory.
-            reusable = (kind == 0 and single_out and not kwargs and hasattr(layer, "native_call_reusing") and _is_builtin(layer)
-                        and outs[0] not in keep and bool(readers[outs[0]])
-                        and all(_is_builtin(r) and r._fresh_outputs for r in readers[outs[0]]))
-            reusable = tuple(readers[outs[0]]) if reusable else ()
+            out_readers = readers[outs[0]] if single_out else []
+            may_reuse = (kind == 0 and not kwargs and hasattr(layer, "native_call_reusing") and _is_builtin(layer)
+                         and outs[0] not in keep and out_readers and all(_is_builtin(r) and r._fresh_outputs for r in out_readers))
+            reusable = tuple(out_readers) if may_reuse else ()
             compiled.append(_Step(layer, kind, args, outs, single_out, training, kwargs, False, release, reusable))
         self._steps = compiled
         self._n_slots = len(slot_of)

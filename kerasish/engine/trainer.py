@@ -288,7 +288,7 @@ class Trainer:
             if len(layer._inbound_nodes) != 1 or getattr(loss, "label_smoothing", 0) and kind == "SparseCategoricalCrossentropy":
                 continue
             for j, step in enumerate(steps):
-                if step[0] is layer:
+                if step.layer is layer:
                     steps[j] = step._replace(pre_activation=True)
                     changed = True
             config = loss.get_config()

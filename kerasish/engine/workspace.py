@@ -48,8 +48,8 @@ class Workspace:
         """A workspace for one inference loop of ``model``, or None where none may be used."""
         if not any(step.reusable for step in getattr(model, "_steps", ())):
             return None  # nothing in this graph would use one
-        if has_forward_hooks(model):
-            return None
+        # hooks are checked per call (may_feed, native_call_reusing), not here:
+        # a callback may add one after the loop has started
         return _idle.pop(model, None) or cls()
 
     @staticmethod
