@@ -269,6 +269,20 @@ def test_halving_max_pool_matches_max_pool2d_bit_for_bit(hw):
     assert torch.equal(got.nan_to_num(7.0), ref.nan_to_num(7.0))
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 6, 6), (4, 1, 5, 8), (2, 3, 3, 2)])
+def test_halving_max_pool_reads_views_where_they_lie(shape):
+    # the kernel builds its views from the tensor's storage: a batch slice
+    # (storage offset), one channel and batch 1 (strides torch leaves free)
+    # must read the same elements max_pool2d does
+    from kerasish.layers.pooling.max_pool_kernels import halving_applies, halving_max_pool
+
+    whole = torch.randn(shape[0] + 2, *shape[1:]).contiguous(memory_format=torch.channels_last)
+    x = whole[1:-1]
+    assert x.storage_offset() > 0 and halving_applies(x, "valid")
+    got = halving_max_pool(x)
+    assert torch.equal(got, torch.nn.functional.max_pool2d(x, 2))
+
+
 def _count_halving(monkeypatch):
     from kerasish.layers.pooling import base_pooling
 

@@ -158,6 +158,14 @@ class ArrayData:
         steps = len(self)
         simple = all(s is None or isinstance(s, torch.Tensor) for s in (self.x, self.y, self.sw))
         shard = self.shard
+        if simple and perm is None and shard is None and (self._gather_on_device or self.device.type == "cpu"):
+            # predict / evaluate on in-memory arrays: views of consecutive rows, nothing else per batch
+            x, y, sw = self.x, self.y, self.sw
+            for i in range(steps):
+                start = (i * bs) % n
+                stop = min(start + bs, n)
+                yield x[start:stop], None if y is None else y[start:stop], None if sw is None else sw[start:stop]
+            return
         for i in range(steps):
             start = (i * bs) % n
             stop = min(start + bs, n)

@@ -301,8 +301,8 @@ class Functional(Model):
             tr = training if node_training is None else node_training
             call = layer.native_call_pre_activation if pre_activation else layer.native_call
             if kind == 0:
-                if reusable and workspace is not None and workspace.may_feed(reusable):
-                    y = layer.native_call_reusing(slots[args], workspace, outs[0], training=tr)
+                if reusable and workspace is not None:
+                    y = layer.native_call_reusing(slots[args], workspace, outs[0], reusable, training=tr)
                 else:
                     y = call(slots[args], training=tr, **kwargs)
             elif kind == 1:

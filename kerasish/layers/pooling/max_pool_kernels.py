@@ -36,7 +36,7 @@ def halving_applies(x: Tensor, padding: str) -> bool:
 
 def halving_max_pool(x: Tensor) -> Tensor:
     """2x2 max pooling with stride 2 of a channels_last NCHW tensor, as two
-    element-wise maxima over views (rows, then columns).
+    element-wise maxima over strided views (rows, then columns).
 
     The same values as ``F.max_pool2d(x, 2)`` bit for bit (NaN included), and
     1.5x to 3x faster on a CPU in channels_last memory, where a pair of rows (or
@@ -44,13 +44,21 @@ def halving_max_pool(x: Tensor) -> Tensor:
     a quarter of its time here. Only for inference: ``max_pool2d``'s gradient
     goes to one element of a tied window (after a ReLU ties are common), the
     maximum's is split between them.
+
+    The views are made with ``as_strided`` from the NHWC strides that dense
+    channels_last memory has (``halving_applies`` checked it): four view ops
+    in all, where permute / reshape / slice took eight, and at batch 32 on the
+    MNIST network each op's dispatch is a tenth of the pooling's time.
     """
     n, c, h, w = x.shape
     h2, w2 = h // 2, w // 2
-    rows = x.permute(0, 2, 3, 1)[:, : 2 * h2].reshape(n, h2, 2 * w * c)  # row pairs side by side: a view
-    y = torch.maximum(rows[..., : w * c], rows[..., w * c :])  # (n, h2, w * c)
-    cols = y.view(n, h2, w, c)[:, :, : 2 * w2].reshape(n, h2, w2, 2 * c)  # pixel pairs side by side: a view
-    return torch.maximum(cols[..., :c], cols[..., c:]).permute(0, 3, 1, 2)
+    row, image, base = w * c, h * w * c, x.storage_offset()
+    # rows 0, 2, 4, ... against rows 1, 3, 5, ...; an odd last row is left out
+    pairs = (n, h2, row), (image, 2 * row, 1)
+    y = torch.maximum(x.as_strided(*pairs, base), x.as_strided(*pairs, base + row))  # (n, h2, w * c), dense
+    # then pixels 0, 2, 4, ... of each row against pixels 1, 3, 5, ...
+    pixels = (n, h2, w2, c), (h2 * row, row, 2 * c, 1)
+    return torch.maximum(y.as_strided(*pixels, 0), y.as_strided(*pixels, c)).permute(0, 3, 1, 2)
 
 
 def opaque_applies(x: Tensor) -> bool:
