@@ -517,3 +517,64 @@ def test_graph_drops_each_activation_after_its_last_use():
     assert seen["check_2"] == ["b", "e"]  # `e` is check_2's own input
     np.testing.assert_allclose(res[0].numpy(), 2 * x)
     np.testing.assert_allclose(model.predict(x, verbose=0)[1], x)
+
+
+# ----------------------------------------------------------------------------
+# dtypes: each input in its Input's dtype, each layer with weights fed its own
+# ----------------------------------------------------------------------------
+def _dense_reference(model, x):
+    """The model's Dense stack (ReLU between, none at the end) in float64 numpy."""
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            kernel, bias = (w.astype(np.float64) for w in layer.get_weights())
+            x = x @ kernel + bias
+            if layer is not model.layers[-1]:
+                x = np.maximum(x, 0)
+    return x
+
+
+def test_a_float64_model_computes_in_float64_from_call_to_predict():
+    x0 = Input((4,), dtype="float64")
+    out = Dense(3, dtype="float64")(Dense(8, activation="relu", dtype="float64")(x0))
+    model = Model(x0, out)
+    x = np.random.default_rng(0).standard_normal((10, 4))  # float64
+    y = model(x)
+    assert y.dtype == torch.float64
+    # unrounded: float32 anywhere on the way would miss by ~1e-7
+    np.testing.assert_allclose(to_numpy(y), _dense_reference(model, x), rtol=0, atol=1e-12)
+    got = model.predict(x, batch_size=4, verbose=0)
+    assert got.dtype == np.float64 and model.predict_on_batch(x).dtype == np.float64
+    # predict reads its data as Keras does (float64 arrays as float32, then the Input's dtype)
+    np.testing.assert_allclose(got, _dense_reference(model, x.astype(np.float32).astype(np.float64)), rtol=0, atol=1e-12)
+    model.compile("adam", "mse")
+    history = model.fit(x, np.zeros((10, 3)), epochs=2, verbose=0).history
+    assert len(history["loss"]) == 2 and np.isfinite(history["loss"]).all()
+    assert np.isfinite(model.evaluate(x, np.zeros((10, 3)), verbose=0))
+
+
+@pytest.mark.parametrize("first, second", [("float32", "float64"), ("float64", "float32")])
+def test_a_layer_casts_floats_of_another_dtype_to_its_own(first, second):
+    # Keras casts a layer's floating inputs to its dtype; torch would refuse
+    # to multiply a float32 batch by float64 weights
+    x0 = Input((4,), dtype=first)
+    out = Dense(3, dtype=second)(Dense(8, activation="relu", dtype=first)(x0))
+    model = Model(x0, out)
+    x = np.random.default_rng(1).standard_normal((6, 4)).astype(first)
+    y = model(x)
+    assert y.dtype == getattr(torch, second) and model.predict(x, verbose=0).dtype == np.dtype(second)
+    np.testing.assert_allclose(to_numpy(y), _dense_reference(model, x.astype(np.float64)), rtol=1e-5, atol=1e-5)
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros((6, 3), second), epochs=1, verbose=0)
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_inputs_of_another_float_dtype_are_cast_to_the_input_dtype():
+    model = small_cnn()
+    x = np.random.default_rng(2).random((2, 12, 12, 3)).astype("float32")
+    ref = to_numpy(model(x))
+    for data in (torch.from_numpy(x).half(), torch.from_numpy(x).double(), (x * 255).astype("uint8")):
+        y = model(data)
+        assert y.dtype == torch.float32
+        if data.dtype == torch.float64:
+            np.testing.assert_allclose(to_numpy(y), ref, rtol=1e-6, atol=1e-7)
+    assert model.predict(torch.from_numpy(x).half(), verbose=0).dtype == np.float32

@@ -17,7 +17,7 @@ import torch
 
 from . import layout
 from .keras_tensor import KerasTensor, flatten, pack_like
-from .layer import Layer, _is_shape_tuple
+from .layer import Layer, _is_shape_tuple, torch_dtype
 from .model import Model
 from .node import Node
 from .serialization import deserialize_layer, serialize_layer
@@ -38,6 +38,35 @@ class _Step(NamedTuple):
     # when its output may go into an inference loop's buffer (engine/workspace.py):
     # the layers that read it, whose hooks are checked per call; else ()
     reusable: tuple
+    # the dtype a layer with weights of another dtype than its floating inputs
+    # casts them to (Keras casts a layer's inputs to its dtype); else None
+    cast: torch.dtype | None
+
+
+def _input_cast(layer, inputs):
+    """The dtype ``layer`` must cast its floating ``inputs`` (KerasTensors) to.
+
+    Decided from the symbolic dtypes, once: a layer holding weights of one
+    dtype fed floats of another (a float64 Dense after a float32 one) casts,
+    as Keras does; weightless layers pass dtypes through, and a nested model
+    casts at its own layers. Mixed precision runs under torch.autocast, so
+    its symbolic dtypes agree and nothing is cast here."""
+    if not layer._variables or hasattr(layer, "_input_dtypes"):
+        return None
+    floating = {t.dtype for t in inputs if str(t.dtype).startswith(("float", "bfloat"))}
+    return torch_dtype(layer._dtype) if floating - {layer._dtype} else None
+
+
+def _cast_floating(x, dtype):
+    return x.to(dtype) if isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype != dtype else x
+
+
+def _cast_floating_nested(struct, dtype):
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_cast_floating_nested(s, dtype) for s in struct)
+    if isinstance(struct, dict):
+        return {k: _cast_floating_nested(v, dtype) for k, v in struct.items()}
+    return _cast_floating(struct, dtype)
 
 
 def _is_builtin(layer) -> bool:
@@ -200,6 +229,9 @@ class Functional(Model):
             raise ValueError(f"Model '{self.name}': the layer name(s) {dupes} are used more than once; names must be unique.")
         self._input_struct, self._output_struct = inputs, outputs
         self._inputs_flat, self._outputs_flat = flat_in, flat_out
+        # The dtype each floating Input takes its data in (Keras converts every
+        # input to its Input's dtype); None: integer / bool inputs, taken as given.
+        self._input_dtypes = [torch_dtype(t.dtype) if str(t.dtype).startswith(("float", "bfloat")) else None for t in flat_in]
         self._graph_nodes = nodes
         self._nodes_by_depth = nodes_by_depth
         self._node_set = set(nodes)
@@ -240,7 +272,7 @@ class Functional(Model):
                 slot_of[id(t)] = len(slot_of)
             outs = [slot_of[id(t)] for t in node.output_tensors]
             single_out = isinstance(node.outputs, KerasTensor)
-            steps.append((node.layer, kind, args, outs, single_out, training, kwargs))
+            steps.append((node.layer, kind, args, outs, single_out, training, kwargs, _input_cast(node.layer, node.input_tensors)))
             reads.append({slot_of[id(t)] for t in node.input_tensors})
         missing = [t for t in self._outputs_flat if id(t) not in slot_of]
         if missing:
@@ -259,7 +291,7 @@ class Functional(Model):
                 last_use[s] = i
                 readers[s].append(steps[i][0])
         compiled = []
-        for i, ((layer, kind, args, outs, single_out, training, kwargs), used) in enumerate(zip(steps, reads)):
+        for i, ((layer, kind, args, outs, single_out, training, kwargs, cast), used) in enumerate(zip(steps, reads)):
             release = tuple(sorted(s for s in used | set(outs) if last_use[s] == i and s not in keep))
             # An output that cannot outlive the batch: not a model output, read
             # only by built-in layers whose outputs never share its memory.
@@ -267,7 +299,7 @@ class Functional(Model):
             may_reuse = (kind == 0 and not kwargs and hasattr(layer, "native_call_reusing") and _is_builtin(layer)
                          and outs[0] not in keep and out_readers and all(_is_builtin(r) and r._fresh_outputs for r in out_readers))
             reusable = tuple(out_readers) if may_reuse else ()
-            compiled.append(_Step(layer, kind, args, outs, single_out, training, kwargs, False, release, reusable))
+            compiled.append(_Step(layer, kind, args, outs, single_out, training, kwargs, False, release, reusable, cast))
         self._steps = compiled
         self._n_slots = len(slot_of)
         self._reg_layers = [l for l in self._layers if l.activity_regularizer is not None]
@@ -297,18 +329,21 @@ class Functional(Model):
             slots[s] = t
         for layer in self._reg_layers:
             layer._activity_losses = []
-        for layer, kind, args, outs, single_out, node_training, kwargs, pre_activation, release, reusable in steps or self._steps:
+        for layer, kind, args, outs, single_out, node_training, kwargs, pre_activation, release, reusable, cast in steps or self._steps:
             tr = training if node_training is None else node_training
             call = layer.native_call_pre_activation if pre_activation else layer.native_call
             if kind == 0:
+                x = slots[args] if cast is None else _cast_floating(slots[args], cast)
                 if reusable and workspace is not None:
-                    y = layer.native_call_reusing(slots[args], workspace, outs[0], reusable, training=tr)
+                    y = layer.native_call_reusing(x, workspace, outs[0], reusable, training=tr)
                 else:
-                    y = call(slots[args], training=tr, **kwargs)
+                    y = call(x, training=tr, **kwargs)
             elif kind == 1:
-                y = call([slots[i] for i in args], training=tr, **kwargs)
+                y = call([slots[i] if cast is None else _cast_floating(slots[i], cast) for i in args], training=tr, **kwargs)
             else:
                 filled = _fill(args, slots)
+                if cast is not None:
+                    filled = [_cast_floating_nested(a, cast) for a in filled]
                 y = call(*filled, training=tr, **kwargs)
             if single_out:
                 slots[outs[0]] = y
@@ -349,11 +384,10 @@ class Functional(Model):
         return flat
 
     def _cast_inputs(self, flat):
-        """Integer data into a float input becomes float32, as Keras casts it."""
-        return [
-            x.float() if isinstance(x, torch.Tensor) and not x.is_floating_point() and spec.dtype.startswith("float") else x
-            for x, spec in zip(flat, self._inputs_flat)
-        ]
+        """Data into a floating Input in that Input's dtype, as Keras converts it:
+        integer images into float32, float32 arrays into a float64 model."""
+        return [x.to(dtype) if dtype is not None and isinstance(x, torch.Tensor) and x.dtype != dtype else x
+                for x, dtype in zip(flat, self._input_dtypes)]
 
     def _check_inputs(self, flat):
         for i, (x, spec) in enumerate(zip(flat, self._inputs_flat)):

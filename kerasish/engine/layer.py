@@ -71,18 +71,22 @@ def as_shape_tuple(shape) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def _to_tensor(x, dtype=None):
-    """numpy / Python data -> torch tensor; floating data becomes float32 as in Keras."""
+def _to_tensor(x, dtype=None, cast_float64=True):
+    """numpy / Python data -> torch tensor. Floating data becomes ``dtype``
+    (straight from float64: a float64 layer loses nothing); without one,
+    float64 becomes float32 as in Keras, unless ``cast_float64`` is False (a
+    functional model casts each input to its Input's dtype itself)."""
     if isinstance(x, torch.Tensor):
         t = x
     elif isinstance(x, Variable):
         t = x.value
     else:
         t = torch.as_tensor(np.asarray(x))
-    if t.is_floating_point() and t.dtype == torch.float64:
-        t = t.to(torch.float32)
-    if dtype is not None and t.is_floating_point():
-        t = t.to(dtype)
+    if t.is_floating_point():
+        if dtype is not None:
+            t = t.to(dtype)
+        elif cast_float64 and t.dtype == torch.float64:
+            t = t.to(torch.float32)
     return t
 
 

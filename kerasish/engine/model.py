@@ -128,9 +128,12 @@ class Model(Trainer, Layer):
     # ------------------------------------------------------------------
     def _eager_call(self, inputs, *args, **kwargs):
         device = self._device()
+        # A functional model casts each input to its Input's dtype (float64 data
+        # into a float64 model unrounded); a subclassed one gets float32, as in Keras.
+        cast_float64 = getattr(self, "_input_dtypes", None) is None
 
         def convert(x):
-            t = _to_tensor(x)
+            t = _to_tensor(x, cast_float64=cast_float64)
             return t.to(device) if device is not None and t.device != device else t
 
         if isinstance(inputs, dict):

@@ -451,7 +451,7 @@ class Trainer:
 
         if isinstance(self, Functional):
             steps = self._train_steps if logits else self._steps
-            if type(x) is torch.Tensor and len(self._inputs_flat) == 1 and x.is_floating_point():  # the common case, kept short
+            if type(x) is torch.Tensor and len(self._inputs_flat) == 1 and x.dtype is self._input_dtypes[0]:  # the common case, kept short
                 outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, steps, workspace)
             else:
                 flat = self._cast_inputs(self._flat_model_inputs((x,)))
@@ -986,7 +986,7 @@ class Trainer:
         cbs.on_predict_end()
         if chunks is None:
             raise ValueError("predict() got no data.")
-        arrays = [torch.cat(c).float().cpu().numpy() if c[0].is_floating_point() else torch.cat(c).cpu().numpy() for c in chunks]
+        arrays = [_numpy(torch.cat(c)) for c in chunks]
         return self._pack_outputs(arrays)
 
     def _predict_distributed(self, x, batch_size, verbose, steps, callbacks, device, dp):
@@ -1020,7 +1020,7 @@ class Trainer:
             raise ValueError("predict() got no data.")
         with torch.inference_mode():
             merged = [gather_in_order(dp, c, sizes) for c in chunks]
-        arrays = [m.float().cpu().numpy() if m.is_floating_point() else m.cpu().numpy() for m in merged]
+        arrays = [_numpy(m) for m in merged]
         return self._pack_outputs(arrays)
 
     def _pack_outputs(self, arrays):
@@ -1096,7 +1096,7 @@ class Trainer:
         self.eval()
         with torch.inference_mode():
             outs = self._forward(D.to_device(x, device), False)
-        return self._pack_outputs([o.float().cpu().numpy() for o in outs])
+        return self._pack_outputs([_numpy(o) for o in outs])
 
     def _batch_result(self, return_dict):
         logs = self._float_logs()
@@ -1121,6 +1121,14 @@ class Trainer:
         if getattr(self, "compiled", False) and self._compile_state.metrics:
             out = [m for built in self._compile_state.metrics for m, _ in built]
         return out
+
+
+def _numpy(t):
+    """A model output as numpy: float16 / bfloat16 (mixed precision) as
+    float32, which numpy holds (bfloat16 it cannot); float64 stays float64."""
+    if t.dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    return t.cpu().numpy()
 
 
 def _first_sample_of_dataset(x):
