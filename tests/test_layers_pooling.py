@@ -357,3 +357,12 @@ def test_fast_kernels_step_aside_under_vmap():
         ref = model(x)
         got = torch.vmap(lambda t: model(t[None])[0])(x)
     torch.testing.assert_close(got, ref)
+
+
+def test_average_pooling_defaults_to_a_2x2_window_as_in_keras_2():
+    # Keras 2 scripts write AveragePooling2D() (Keras 3 requires pool_size)
+    layer = L.AveragePooling2D()
+    assert layer.pool_size == (2, 2) and layer.strides == (2, 2)
+    x = _x(6, 4)
+    np.testing.assert_allclose(to_numpy(layer(x)), np_pool(x, (2, 2), (2, 2), "valid", "avg"), rtol=1e-6)
+    assert L.AvgPool2D.from_config(layer.get_config()).pool_size == (2, 2)

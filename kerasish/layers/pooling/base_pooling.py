@@ -134,7 +134,8 @@ class AveragePooling2D(BasePooling2D):
     left out of each average, as in Keras.
 
     Args:
-        pool_size: int or (ph, pw) (required, as in Keras 3).
+        pool_size: int or (ph, pw), default (2, 2) as in Keras 2 (Keras 3
+            requires it).
         strides: int or pair, default ``pool_size``.
         padding: ``"valid"`` or ``"same"``.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
@@ -150,6 +151,9 @@ class AveragePooling2D(BasePooling2D):
     """
 
     _mode = "avg"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 MaxPool2D = MaxPooling2D
