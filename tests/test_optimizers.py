@@ -157,6 +157,68 @@ def test_adam_torch_implementations(keras, implementation):
     assert isinstance(oopt.torch_optimizer, torch.optim.AdamW)
 
 
+def _steps_of(opt_kwargs, direct, steps=5, exclude=False):
+    """Weights and Adam slots after ``steps`` updates of a fixed gradient
+    sequence, with the fused update called directly or through torch's step()."""
+    ours = _our_variables()
+    opt = ko.AdamW(**opt_kwargs) if "weight_decay" in opt_kwargs else ko.Adam(**opt_kwargs)
+    if exclude:
+        opt.exclude_from_weight_decay(var_names=["bias"])
+    opt.build(ours)
+    if not direct:
+        opt._step_directly = lambda: False
+    rng = np.random.default_rng(3)
+    for _ in range(steps):
+        for v in ours:
+            v.tensor.grad = torch.tensor(rng.normal(size=tuple(v.tensor.shape)).astype("float32"))
+        opt.step()
+        opt.zero_grad()
+    state = opt.torch_optimizer.state
+    return [v.tensor.detach().clone() for v in ours] + [t.clone() for v in ours for t in state[v.tensor].values()]
+
+
+@pytest.mark.parametrize("kwargs, exclude", [({"learning_rate": 0.01}, False),
+                                             ({"learning_rate": 0.02, "weight_decay": 0.1, "amsgrad": True}, True)])
+def test_adam_direct_fused_update_is_torchs_step_bit_for_bit(kwargs, exclude):
+    # the fused update called without torch.optim's step() wrapper (one
+    # parameter group, or two with weights excluded from decay; amsgrad)
+    direct, wrapped = _steps_of(kwargs, True, exclude=exclude), _steps_of(kwargs, False, exclude=exclude)
+    assert len(direct) == len(wrapped) > 4
+    for a, b in zip(direct, wrapped):
+        assert torch.equal(a, b)
+
+
+def test_adam_steps_through_torch_where_step_would_do_more(monkeypatch):
+    ours = _our_variables()
+    opt = ko.Adam(0.01)
+    opt.build(ours)
+    calls = []
+    real_step = torch.optim.AdamW.step
+    monkeypatch.setattr(torch.optim.AdamW, "step", lambda self, *a, **k: calls.append(1) or real_step(self, *a, **k))
+
+    def one_step():
+        for v in ours:
+            v.tensor.grad = torch.ones_like(v.tensor)
+        opt.step()
+        opt.zero_grad()
+        assert all(v.tensor.grad is None for v in ours)
+
+    one_step()
+    assert calls == []  # the direct update
+    seen = []
+    handle = opt.torch_optimizer.register_step_pre_hook(lambda o, args, kwargs: seen.append(1))
+    one_step()
+    assert calls == [1] and seen == [1]  # a hook on torch's step: step() runs, the hook fires
+    handle.remove()
+    ours[-1].tensor.grad = None  # a weight without a gradient: torch's step() too
+    for v in ours[:-1]:
+        v.tensor.grad = torch.ones_like(v.tensor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt.step()
+    assert calls == [1, 1]
+
+
 def test_exclude_from_weight_decay_parity(keras):
     def make_keras():
         opt = keras.optimizers.AdamW(0.01, weight_decay=0.5)

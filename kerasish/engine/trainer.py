@@ -579,7 +579,8 @@ class Trainer:
                 self._loss_count = 0
                 self._out_loss_sums = [None if p is None else torch.zeros((), device=loss.device) for p in per_output]
             self._loss_sum.add_(loss, alpha=batch_size)
-            self._loss_count += batch_size
+            # per-step counters go straight into __dict__: nn.Module.__setattr__ costs ~4 us a call
+            self.__dict__["_loss_count"] += batch_size
             if len(per_output) > 1:
                 for i, p in enumerate(per_output):
                     if p is not None:
@@ -715,7 +716,7 @@ class Trainer:
         if self._compile_state.metrics is None:
             self._build_metrics(y_true, self._metric_preds(y_pred))
         self._update_trackers(loss, per_output, y_true, y_pred, sw, _batch_len(x))
-        self._steps_done += 1
+        self.__dict__["_steps_done"] += 1  # a plain int: past nn.Module.__setattr__ (see _update_trackers)
         return loss
 
     def _loss_and_outputs(self, x, y_true, sw):
@@ -735,7 +736,7 @@ class Trainer:
         if world > 1:
             loss, per_output = self._dp_tracked(loss, per_output, batch_scale, world, self._sum_reduced_part(per_output))
         self._update_trackers(loss, per_output, y_true, y_pred, sw, _batch_len(x))
-        self._steps_done += 1
+        self.__dict__["_steps_done"] += 1  # a plain int: past nn.Module.__setattr__ (see _update_trackers)
 
     # ------------------------------------------------------------------
     # Input checks, once per call, before any step
