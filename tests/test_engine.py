@@ -578,3 +578,25 @@ def test_inputs_of_another_float_dtype_are_cast_to_the_input_dtype():
         if data.dtype == torch.float64:
             np.testing.assert_allclose(to_numpy(y), ref, rtol=1e-6, atol=1e-7)
     assert model.predict(torch.from_numpy(x).half(), verbose=0).dtype == np.float32
+
+
+def test_torch_to_float64_moves_the_whole_model_to_float64():
+    # torch's model.to(torch.float64): the layers take their weights' dtype,
+    # the inputs follow, and training goes on (optimizer state follows too)
+    model = small_cnn()
+    x = np.random.default_rng(3).random((4, 12, 12, 3))
+    y32 = model(x)
+    labels = np.arange(4) % 5
+    model.compile("adam", "sparse_categorical_crossentropy")  # the trainer's logits steps exist before the move
+    model.fit(x, labels, epochs=1, verbose=0)
+    y32 = model(x)
+    model.to(torch.float64)
+    y = model(x)
+    assert y.dtype == torch.float64 and model.predict(x, verbose=0).dtype == np.float64
+    np.testing.assert_allclose(to_numpy(y), to_numpy(y32), rtol=1e-5, atol=1e-6)
+    assert model.layers[1].get_config()["dtype"]["config"]["name"] == "float64"
+    history = model.fit(x, labels, epochs=2, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    assert {v.numpy().dtype for v in model.optimizer.variables[2:]} == {np.dtype("float64")}  # the Adam slots
+    model.to(torch.float32)
+    assert model(x).dtype == torch.float32 and model.predict(x, verbose=0).dtype == np.float32

@@ -17,7 +17,7 @@ import torch
 
 from . import layout
 from .keras_tensor import KerasTensor, flatten, pack_like
-from .layer import Layer, _is_shape_tuple, torch_dtype
+from .layer import Layer, _dtype_name, _is_shape_tuple, torch_dtype
 from .model import Model
 from .node import Node
 from .serialization import deserialize_layer, serialize_layer
@@ -55,6 +55,13 @@ def _input_cast(layer, inputs):
         return None
     floating = {t.dtype for t in inputs if str(t.dtype).startswith(("float", "bfloat"))}
     return torch_dtype(layer._dtype) if floating - {layer._dtype} else None
+
+
+def _weight_dtype(layer):
+    """The dtype of a layer's own floating weights now (None: none, or a nested model)."""
+    if not layer._variables or hasattr(layer, "_input_dtypes"):
+        return None
+    return next((v.tensor.dtype for v in layer._variables if v.tensor.is_floating_point()), None)
 
 
 def _cast_floating(x, dtype):
@@ -357,6 +364,34 @@ class Functional(Model):
             for s in release:
                 slots[s] = None
         return [slots[s] for s in self._output_slots]
+
+    def _apply(self, fn, *args, **kwargs):
+        result = super()._apply(fn, *args, **kwargs)
+        if getattr(self, "_steps", None) is not None:
+            self._follow_weight_dtypes()
+        return result
+
+    def _follow_weight_dtypes(self):
+        """After torch's ``model.to(torch.float64)`` (or ``.double()``, ...):
+        each layer takes the dtype its weights now have (its config says so,
+        and it casts its floating inputs to it), and when all weights share one
+        dtype the model's floating inputs are cast to it too, so the model runs
+        in the dtype torch moved it to. A move to another device changes nothing."""
+        moved = False
+        for layer in self._layers:
+            dtype = _weight_dtype(layer)
+            if dtype is not None and dtype != torch_dtype(layer._dtype):
+                layer._dtype = _dtype_name(dtype)
+                moved = True
+        if not moved:
+            return
+        casts = {id(l): torch_dtype(l._dtype) for l in self._layers if _weight_dtype(l) is not None}
+        self._steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._steps]
+        if getattr(self, "_train_steps", None) is not None:  # the trainer's logits variant
+            self._train_steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._train_steps]
+        if len(set(casts.values())) == 1:
+            (dtype,) = set(casts.values())
+            self._input_dtypes = [None if d is None else dtype for d in self._input_dtypes]
 
     def _flat_model_inputs(self, args):
         """Accept ``model(x)``, ``model([a, b])``, ``model(a, b)`` or ``model({"name": x})``."""

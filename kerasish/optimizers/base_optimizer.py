@@ -369,7 +369,7 @@ class Optimizer:
             and self.built
             and len(variables) == len(self._variables)
             and all(a is b for a, b in zip(variables, self._variables))
-            and all(p.device == self._state_device for p in self._params[:1])
+            and all(p.device == self._state_device and p.dtype == self._state_dtype for p in self._params[:1])
         ):
             return  # same weights: nothing to do
         unique, seen = [], set()
@@ -407,13 +407,15 @@ class Optimizer:
             previous = old_state.get(id(p))
             if previous is not None:
                 self._torch_optimizer.state[p] = {
-                    k: (v.to(p.device) if isinstance(v, torch.Tensor) and k != "step" else v) for k, v in previous.items()
+                    k: (v.to(p.device, p.dtype if v.is_floating_point() else v.dtype) if isinstance(v, torch.Tensor) and k != "step" else v)
+                    for k, v in previous.items()
                 }
         self._init_state()
         if old_extra is not None:
             self._set_extra_state(old_extra)
         self._sync_torch_step()
         self._state_device = self._params[0].device if self._params else None
+        self._state_dtype = self._params[0].dtype if self._params else None
         self._constrained = [v for v in unique if getattr(v, "constraint", None) is not None]
         self._warned_missing = False
         self.built = True
@@ -526,8 +528,8 @@ class Optimizer:
                 ``grad_scaler.step`` (skipped on inf/NaN) and the scale is updated.
         """
         self._check_built()
-        if self._params and self._params[0].device != self._state_device:
-            self._build(self._variables, force=True)  # the model moved: state follows
+        if self._params and (self._params[0].device != self._state_device or self._params[0].dtype != self._state_dtype):
+            self._build(self._variables, force=True)  # the model moved (device or dtype): state follows
         opt = self._torch_optimizer
         if grad_scaler is not None:
             grad_scaler.unscale_(opt)
