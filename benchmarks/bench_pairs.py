@@ -101,9 +101,14 @@ def main():
     p.add_argument("--rounds", type=int, default=21)
     p.add_argument("--only", default="mnist-fit,mnist-predict,fruit-fit,fruit-predict,fruit-jit")
     args = p.parse_args()
+    targets = [t.strip() for t in args.only.split(",")]
+    known = [f"{net}-{what}" for net in NETWORKS for what in ("fit", "predict")] + ["fruit-jit"]
+    unknown = [t for t in targets if t not in known]
+    if unknown:
+        p.error(f"--only: unknown target(s) {unknown}; known: {', '.join(known)}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds per target")
-    for target in args.only.split(","):
-        run(target.strip(), args.rounds)
+    for target in targets:
+        run(target, args.rounds)
 
 
 if __name__ == "__main__":
