@@ -43,6 +43,13 @@ class _Step(NamedTuple):
     cast: torch.dtype | None
 
 
+def _weight_dtype(layer):
+    """The dtype of a layer's own floating weights (None: none, or a nested model)."""
+    if not layer._variables or hasattr(layer, "_input_dtypes"):
+        return None
+    return next((v.tensor.dtype for v in layer._variables if v.tensor.is_floating_point()), None)
+
+
 def _input_cast(layer, inputs):
     """The dtype ``layer`` must cast its floating ``inputs`` (KerasTensors) to.
 
@@ -51,17 +58,9 @@ def _input_cast(layer, inputs):
     as Keras does; weightless layers pass dtypes through, and a nested model
     casts at its own layers. Mixed precision runs under torch.autocast, so
     its symbolic dtypes agree and nothing is cast here."""
-    if not layer._variables or hasattr(layer, "_input_dtypes"):
-        return None
-    floating = {t.dtype for t in inputs if str(t.dtype).startswith(("float", "bfloat"))}
-    return torch_dtype(layer._dtype) if floating - {layer._dtype} else None
-
-
-def _weight_dtype(layer):
-    """The dtype of a layer's own floating weights now (None: none, or a nested model)."""
-    if not layer._variables or hasattr(layer, "_input_dtypes"):
-        return None
-    return next((v.tensor.dtype for v in layer._variables if v.tensor.is_floating_point()), None)
+    own = _weight_dtype(layer)
+    floating = [torch_dtype(t.dtype) for t in inputs if str(t.dtype).startswith(("float", "bfloat"))]
+    return own if own is not None and any(d != own for d in floating) else None
 
 
 def _cast_floating(x, dtype):
@@ -377,15 +376,12 @@ class Functional(Model):
         and it casts its floating inputs to it), and when all weights share one
         dtype the model's floating inputs are cast to it too, so the model runs
         in the dtype torch moved it to. A move to another device changes nothing."""
-        moved = False
-        for layer in self._layers:
-            dtype = _weight_dtype(layer)
-            if dtype is not None and dtype != torch_dtype(layer._dtype):
-                layer._dtype = _dtype_name(dtype)
-                moved = True
+        casts = {id(l): d for l in self._layers if (d := _weight_dtype(l)) is not None}
+        moved = [l for l in self._layers if id(l) in casts and casts[id(l)] != torch_dtype(l._dtype)]
         if not moved:
             return
-        casts = {id(l): torch_dtype(l._dtype) for l in self._layers if _weight_dtype(l) is not None}
+        for layer in moved:
+            layer._dtype = _dtype_name(casts[id(layer)])
         self._steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._steps]
         if getattr(self, "_train_steps", None) is not None:  # the trainer's logits variant
             self._train_steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._train_steps]

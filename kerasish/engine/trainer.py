@@ -1125,11 +1125,11 @@ class Trainer:
 
 
 def _numpy(t):
-    """A model output as numpy: float16 / bfloat16 (mixed precision) as
-    float32, which numpy holds (bfloat16 it cannot); float64 stays float64."""
-    if t.dtype in (torch.float16, torch.bfloat16):
-        t = t.float()
-    return t.cpu().numpy()
+    """A model output as numpy (``ops.convert_to_numpy``: bfloat16 as float32,
+    float64 stays float64), float16 as float32 as predict has always given it."""
+    from kerasish.ops.core import convert_to_numpy
+
+    return convert_to_numpy(t.float() if t.dtype == torch.float16 else t)
 
 
 def _first_sample_of_dataset(x):

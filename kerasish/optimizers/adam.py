@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 import torch
+from torch.optim import optimizer as torch_optim_base  # its global step hooks
 
 from .base_optimizer import Optimizer, _check_number, _check_unit_interval
 
@@ -202,9 +203,7 @@ class Adam(Optimizer):
         opt = self._torch_optimizer
         if not self._match_grad_strides or "step" in opt.__dict__ or opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks:
             return False
-        from torch.optim import optimizer as torch_optimizer
-
-        if torch_optimizer._global_optimizer_pre_hooks or torch_optimizer._global_optimizer_post_hooks:
+        if torch_optim_base._global_optimizer_pre_hooks or torch_optim_base._global_optimizer_post_hooks:
             return False
         first = self._params[0]
         if any(p.device != first.device or p.dtype != first.dtype for p in self._params):
