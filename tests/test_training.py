@@ -9,6 +9,11 @@ import torch
 import kerasish
 from kerasish import layers as L
 from kerasish.utils import set_random_seed
+from conftest import assert_close_f32
+
+# small_cnn's gradients sum a batch of 8 over 5x5x4 = 100 features; fit
+# chains 16 SGD steps. The float32 tolerance for two libraries' fits.
+CNN_FIT = {"terms": 8 * 100, "depth": 16}
 
 
 
@@ -53,13 +58,13 @@ def test_fit_matches_keras_step_for_step(keras):
     kh = km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     oh = om.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(om.get_weights(), km.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(oh.history["loss"], kh.history["loss"], rtol=1e-4)
+        assert_close_f32(a, b, **CNN_FIT)
+    assert_close_f32(oh.history["loss"], kh.history["loss"], **CNN_FIT)
     np.testing.assert_allclose(oh.history["accuracy"], kh.history["accuracy"], rtol=1e-6)
     ke = km.evaluate(x, y, verbose=0)
     oe = om.evaluate(x, y, verbose=0)
-    np.testing.assert_allclose(oe, ke, rtol=1e-4)
-    np.testing.assert_allclose(om.predict(x, verbose=0), keras.ops.convert_to_numpy(km.predict(x, verbose=0)), atol=1e-5)
+    assert_close_f32(oe, ke, **CNN_FIT)
+    assert_close_f32(om.predict(x, verbose=0), keras.ops.convert_to_numpy(km.predict(x, verbose=0)), **CNN_FIT)
 
 
 def test_categorical_labels_weights_and_evaluate_parity(keras):
@@ -72,10 +77,10 @@ def test_categorical_labels_weights_and_evaluate_parity(keras):
         m.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"], weighted_metrics=["accuracy"])
     k = km.evaluate(x, onehot, sample_weight=sw, verbose=0, return_dict=True)
     o = om.evaluate(x, onehot, sample_weight=sw, verbose=0, return_dict=True)
-    assert o["loss"] == pytest.approx(k["loss"], rel=1e-5)
+    assert_close_f32(o["loss"], k["loss"], terms=40 * 100)  # a weighted mean over 40 samples of 100-term logits
     kh = km.fit(x, onehot, class_weight={0: 1.0, 1: 3.0, 2: 0.5, 3: 2.0}, batch_size=40, epochs=1, shuffle=False, verbose=0)
     oh = om.fit(x, onehot, class_weight={0: 1.0, 1: 3.0, 2: 0.5, 3: 2.0}, batch_size=40, epochs=1, shuffle=False, verbose=0)
-    assert oh.history["loss"][0] == pytest.approx(kh.history["loss"][0], rel=1e-5)
+    assert_close_f32(oh.history["loss"][0], kh.history["loss"][0], terms=40 * 100)
 
 
 def test_softmax_output_trains_from_logits_without_log_of_zero():
@@ -203,6 +208,7 @@ def test_frozen_layers_do_not_move_and_bn_keeps_statistics():
     assert not np.array_equal(after[6], before[6])
 
 
+@pytest.mark.slow
 def test_jit_compile_trains_like_eager_with_torchs_pooling_kernels():
     x, y = mnist_like(kerasish, n=32)
     weights = {}
@@ -214,7 +220,7 @@ def test_jit_compile_trains_like_eager_with_torchs_pooling_kernels():
         assert h.history["loss"][-1] < h.history["loss"][0]
         weights[jit] = model.get_weights()
     for a, b in zip(weights[False], weights[True]):
-        np.testing.assert_allclose(a, b, atol=1e-5)
+        assert_close_f32(a, b, terms=8 * 100, depth=12)  # inductor's fused kernels round differently
     # on a CPU the compiled step calls torch's max-pool kernels (kerasish::max_pool2d), not inductor's slower loops
     with torch.profiler.profile() as prof:
         model.fit(x[:8], y[:8], batch_size=8, epochs=1, verbose=0)
@@ -222,6 +228,7 @@ def test_jit_compile_trains_like_eager_with_torchs_pooling_kernels():
     assert "kerasish::max_pool2d" in names and "kerasish::max_pool2d_backward" in names
 
 
+@pytest.mark.slow
 def test_jit_compile_models_of_different_input_sizes_in_one_process():
     # torch.compile's automatic dynamic shapes made the second and third model's
     # step fail inside inductor; each model now compiles for its own sizes
@@ -299,7 +306,7 @@ def test_bad_input_is_caught_before_any_step():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     before = model.get_weights()
     with pytest.raises(ValueError, match=r"cnn.*\(None, 12, 12, 1\)"):
-        model.fit(x[..., 0], y, verbose=0)
+        model.fit(np.concatenate([x, x], axis=-1), y, verbose=0)
     with pytest.raises(ValueError, match="channels_first"):
         model.fit(x.transpose(0, 3, 1, 2), y, verbose=0)
     with pytest.raises(ValueError, match="(?i)cardinality|same number"):
@@ -372,13 +379,13 @@ def test_crossentropy_alias_matches_keras(keras, units, targets, expected):
         m.compile(optimizer=mod.optimizers.SGD(0.1), loss="crossentropy", metrics=["accuracy"])
     got = ours.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
     want = theirs.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
-    assert got["loss"] == pytest.approx(want["loss"], abs=1e-5)
+    assert_close_f32(got["loss"], want["loss"], terms=40 * 3)
     assert got["accuracy"] == pytest.approx(want["accuracy"], abs=1e-6)
-    assert type(ours._compile_state.losses[0]).__name__ == expected
+    assert type(ours._compile_loss.logits_losses[0]).__name__ == expected  # resolved, then fused with the output activation
     ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(a, b, atol=1e-5)
+        assert_close_f32(a, b, terms=8 * 3, depth=10)
 
 
 def test_crossentropy_alias_with_dataset_and_subclassed_model():
@@ -395,7 +402,7 @@ def test_crossentropy_alias_with_dataset_and_subclassed_model():
     net = Net()
     net.compile(optimizer="adam", loss="ce", metrics=["accuracy"])
     history = net.fit(data, batch_size=8, epochs=1, verbose=0)
-    assert net._compile_state.losses[0].fn.__name__ == "sparse_categorical_crossentropy"
+    assert net._compile_loss.losses[0].fn.__name__ == "sparse_categorical_crossentropy"
     assert np.isfinite(history.history["loss"][0]) and "accuracy" in history.history
     assert net.get_compile_config()["loss"] == "ce"
 
@@ -413,11 +420,11 @@ def test_activity_regularizer_in_a_functional_model_matches_keras(keras):
         models.append(m)
     models[0].set_weights(models[1].get_weights())
     got, want = (m.evaluate(x, y, batch_size=4, verbose=0) for m in models)
-    assert got == pytest.approx(want, abs=1e-5)
+    assert_close_f32(got, want, terms=8 * 3)
     for m in models:
         m.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(*(m.get_weights() for m in models)):
-        np.testing.assert_allclose(a, b, atol=1e-5)
+        assert_close_f32(a, b, terms=4 * 3, depth=4)
 
 
 def test_generator_without_steps_runs_until_it_ends():

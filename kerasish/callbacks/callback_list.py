@@ -168,35 +168,43 @@ class CallbackList(Callback):
             cb.on_predict_end(logs)
         self._on_end()
 
-    # Batch-level hooks: logs passed through as they are ---------------
+    # Batch-level hooks: logs passed through as they are ({} for none, as Keras)
     def on_batch_begin(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_batch_begin(batch, logs=logs)
 
     def on_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_batch_end(batch, logs=logs)
 
     def on_train_batch_begin(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_train_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_train_batch_end(batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_test_batch_begin(batch, logs=logs)
 
     def on_test_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_test_batch_end(batch, logs=logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_predict_batch_begin(batch, logs=logs)
 
     def on_predict_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_predict_batch_end(batch, logs=logs)

@@ -8,12 +8,14 @@ writing ``call`` makes a subclassed model.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 from torch import nn
 
-from .layer import Layer, _to_tensor
-from .trainer import Trainer
+from .layer import Layer, _shapes_of, _to_tensor
+from kerasish.trainers.trainer import Trainer
 
 
 
@@ -28,18 +30,29 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional
+        if cls is Model and functional_init_arguments(args, kwargs):
+            from .functional import Functional  # deferred: functional.py imports this module
 
             return Functional.__new__(Functional)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
-        # Only subclassed models get here (Functional and Sequential have their own).
-        if args:
-            raise TypeError(f"{type(self).__name__}.__init__ got unexpected positional arguments {args!r}")
-        kwargs.pop("inputs", None)
-        kwargs.pop("outputs", None)
+        # Subclasses get here (Functional and Sequential have their own
+        # __init__). Given inputs and outputs, a subclass is a functional model
+        # that keeps its own methods (train_step, ...), as in Keras.
+        if functional_init_arguments(args, kwargs):
+            from .functional import Functional  # deferred: functional.py imports this module
+
+            inject_functional_model_class(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            given = f"{len(args)} positional argument(s)" + "".join(f", `{k}=`" for k in ("inputs", "outputs") if k in kwargs)
+            raise TypeError(
+                f"{type(self).__name__}.__init__: a functional model takes `inputs` and `outputs` "
+                f"(Model(inputs, outputs, name=...)); got {given}. A subclassed model takes only keyword "
+                "arguments such as `name=`."
+            )
         super().__init__(**kwargs)
 
     # ------------------------------------------------------------------
@@ -145,11 +158,14 @@ class Model(Trainer, Layer):
         args = tuple(convert(a) if isinstance(a, (np.ndarray, torch.Tensor)) else a for a in args)
         self._activity_losses = []  # add_loss() in call() counts for this call only
         if not self.built:
-            from .layer import _shapes_of
-
-            self._maybe_build(_shapes_of(inputs))
+            self._build_on_data(inputs)
         # Through nn.Module.__call__ so torch's hooks (and compile wrappers) see it.
         return nn.Module.__call__(self, inputs, *args, **kwargs)
+
+    def _build_on_data(self, inputs):
+        """Build on the first data the model is called on (tensors, or
+        lists / dicts of them), as Keras builds a model on its first call."""
+        self._maybe_build(_shapes_of(inputs))
 
     def forward(self, *args, **kwargs):
         # Subclassed models: torch's entry point runs Keras's call().
@@ -243,21 +259,86 @@ class Model(Trainer, Layer):
     def from_config(cls, config, custom_objects=None, safe_mode=None):
         """Rebuild a model from ``get_config()`` data (ours or Keras 3's).
 
-        ``safe_mode=False`` lets Lambda layers' stored code run; by default it
-        is refused (see :func:`kerasish.engine.serialization.in_safe_mode`)."""
-        from .functional import Functional, functional_from_config
+        A functional config (``layers``, ``input_layers``, ``output_layers``)
+        revives a functional model; for a ``Model`` subclass it does so through
+        the subclass's constructor when that takes ``(inputs, outputs, ...)``
+        or ``*args, **kwargs`` (Keras's rule), so the subclass's methods stay.
+        Any other config goes to the constructor as keyword arguments.
+
+        Args:
+            config: the dict ``get_config()`` returned.
+            custom_objects: ``{"ClassName": class}`` for the custom layers the
+                config names.
+            safe_mode: ``False`` lets Lambda layers' stored code run; by default
+                it is refused (see :func:`kerasish.engine.serialization.in_safe_mode`).
+        """
+        from .functional import Functional, functional_from_config  # deferred: functional.py imports this module
         from .serialization import safe_mode_scope
 
         with safe_mode_scope(safe_mode):
-            if "layers" in config and "input_layers" in config and (cls is Model or issubclass(cls, Functional)):
-                return functional_from_config(cls if cls is not Model else Functional, config, custom_objects)
-            return Layer.from_config.__func__(cls, config)
+            if all(k in config for k in ("layers", "input_layers", "output_layers")):
+                if cls is Model or issubclass(cls, Functional) or functional_like_constructor(cls):
+                    return functional_from_config(cls, config, custom_objects)
+            if cls._user_class and not _takes_var_keywords(cls):
+                return Layer.from_config.__func__(cls, config)
+            try:
+                return cls(**config)
+            except TypeError as e:
+                raise TypeError(
+                    f"Unable to revive model {cls.__name__} from its config: {e}. When overriding `get_config()`, "
+                    f"return every argument {cls.__name__}.__init__ takes, or define a `from_config(cls, config)` "
+                    f"classmethod. Received config={config!r:.300}"
+                ) from e
 
     def __repr__(self):
         return nn.Module.__repr__(self)
 
     def extra_repr(self) -> str:
         return ""
+
+
+def functional_init_arguments(args, kwargs) -> bool:
+    """Whether constructor arguments declare a functional model: ``(inputs,
+    outputs)``, ``(inputs, outputs=...)`` or ``inputs=`` and ``outputs=``
+    (Keras's rule; a third positional argument is the name)."""
+    return len(args) in (2, 3) or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def inject_functional_model_class(cls):
+    """Put ``Functional`` in place of ``Model`` among ``cls``'s ancestors.
+
+    A ``Model`` subclass made with ``(inputs, outputs)`` is a functional model
+    with the subclass's methods, as in Keras: ``isinstance(model, Functional)``
+    holds and the graph runs as any functional model's. Done once per class.
+    Returns the class to use in place of ``cls``.
+    """
+    from .functional import Functional  # deferred: functional.py imports this module
+
+    if cls is Model:
+        return Functional
+    if cls is object or not issubclass(cls, Model) or issubclass(cls, Functional):
+        return cls
+    cls.__bases__ = tuple(inject_functional_model_class(base) for base in cls.__bases__)
+    return cls
+
+
+def functional_like_constructor(cls) -> bool:
+    """Whether ``cls(inputs=..., outputs=..., name=..., trainable=...)`` makes
+    it (its ``__init__`` is Functional's, or takes ``*args, **kwargs``), so a
+    functional config can revive it (Keras's rule)."""
+    from .functional import Functional  # deferred: functional.py imports this module
+
+    try:
+        spec = inspect.getfullargspec(cls.__init__)
+    except TypeError:
+        return False
+    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
+        return True
+    return spec.varargs is not None and spec.varkw is not None
+
+
+def _takes_var_keywords(cls) -> bool:
+    return inspect.getfullargspec(cls.__init__).varkw is not None
 
 
 def _written_once(write, what):
