@@ -1,6 +1,7 @@
 """Shared test helpers. Keras 3 (torch backend) is the oracle: the same
 weights and inputs go through both libraries and the outputs are compared."""
 
+import math
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -25,12 +26,76 @@ def to_numpy(x):
     return np.asarray(x)
 
 
-def assert_layer_parity(kl, kr, x, atol=1e-5, training=False, rtol=1e-5):
+F32_EPS = float(np.finfo(np.float32).eps)  # 1.19e-7, one unit in the last place at 1.0
+
+
+def float32_tol(terms=1, depth=1):
+    """Relative tolerance between two float32 computations of the same math.
+
+    Two correct implementations (Keras and ours, channels-last and
+    channels-first, one process and two) differ only by rounding: each
+    accumulation of ``terms`` products, summed in another order or with
+    other SIMD blocking/FMA, is off by about ``sqrt(terms)`` units in the last
+    place of the magnitude of its terms, and ``depth`` chained accumulations
+    (layers, training steps) add up their independent errors. A factor 16
+    covers worst-case kernels on any x86 CPU (AVX2/AVX-512, Intel or AMD).
+    The result stays far below what a real bug changes (a wrong sign, a
+    missing bias, a transposed kernel move values by O(1) relative): 2e-6
+    for one elementwise op, ~1e-4 for a 3x3x512 convolution, ~1e-3 for
+    ResNet50 end to end.
+
+    Args:
+        terms: length of the longest accumulation behind one value (a Dense
+            layer's input units, a convolution's kh*kw*cin, the elements a
+            mean or a loss sums).
+        depth: how many such accumulations are chained (layers, steps).
+    """
+    return 16 * F32_EPS * math.sqrt(max(terms, 1) * max(depth, 1))
+
+
+def assert_close_f32(actual, expected, terms=1, depth=1, scale=None, err_msg=""):
+    """Compare float32 results with :func:`float32_tol`, relative to magnitude.
+
+    The tolerance is relative to each value and, for values that are small
+    because terms cancelled, to ``scale`` (default: the largest ``|expected|``),
+    since a sum's rounding error follows the size of its terms, not of the
+    result. Accepts tensors, arrays, lists and numbers.
+
+    Args:
+        actual: what the code under test computed.
+        expected: the reference (Keras, torch, numpy).
+        terms: see :func:`float32_tol`.
+        depth: see :func:`float32_tol`.
+        scale: magnitude the absolute part of the tolerance is relative to.
+        err_msg: shown on failure.
+    """
+    actual = np.asarray(to_numpy(actual), dtype=np.float64)
+    expected = np.asarray(to_numpy(expected), dtype=np.float64)
+    rtol = float32_tol(terms, depth)
+    if scale is None:
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(finite.max()) if finite.size else 0.0
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=err_msg)
+
+
+def assert_layer_parity(kl, kr, x, training=False, terms=None, atol=None, rtol=None):
     """Build both layers on ``x``, copy Keras's weights into ours, compare.
 
     ``kl`` is the kerasish layer, ``kr`` the Keras layer made with the same
     arguments. Checks output values, output shape (also through
     ``compute_output_shape``) and parameter counts. Returns both outputs.
+
+    Args:
+        kl: the kerasish layer.
+        kr: the Keras layer.
+        x: the input batch.
+        training: call both layers in training mode.
+        terms: the longest accumulation behind one output value (see
+            :func:`float32_tol`); default: one sample's size, an upper bound
+            for any per-sample layer.
+        atol: absolute tolerance instead of the float32 one (with ``rtol``),
+            for outputs that are not float32 sums, e.g. interpolated pixels.
+        rtol: relative tolerance instead of the float32 one.
     """
     x = np.asarray(x, dtype="float32")
     expected = to_numpy(kr(x, training=training) if training else kr(x))
@@ -38,7 +103,10 @@ def assert_layer_parity(kl, kr, x, atol=1e-5, training=False, rtol=1e-5):
     kl.set_weights([to_numpy(w) for w in kr.get_weights()])
     got = to_numpy(kl(x, training=training) if training else kl(x))
     assert got.shape == expected.shape, f"shape {got.shape} != keras {expected.shape}"
-    np.testing.assert_allclose(got, expected, atol=atol, rtol=rtol)
+    if atol is None and rtol is None:
+        assert_close_f32(got, expected, terms=x[0].size if terms is None else terms)
+    else:
+        np.testing.assert_allclose(got, expected, atol=atol or 0.0, rtol=rtol or 0.0)
     shape_in = (None,) + x.shape[1:]
     assert tuple(kl.compute_output_shape(shape_in)) == tuple(kr.compute_output_shape(shape_in))
     assert kl.count_params() == kr.count_params()

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test starts fresh interpreters
+
 
 def run(*args, cwd=None, timeout=400):
     env = dict(os.environ, COLUMNS="100", PYTHONWARNINGS="ignore")

@@ -12,7 +12,7 @@ import kerasish
 from kerasish import layers as L
 from kerasish.layers import args as A
 
-from conftest import assert_layer_parity, to_numpy
+from conftest import assert_close_f32, assert_layer_parity, to_numpy
 
 RNG = np.random.default_rng(99)
 
@@ -99,7 +99,7 @@ def test_average_pooling2d_parity_grid(keras, p, s, pad, hw, df):
         assert tuple(layer.compute_output_shape((None,) + x.shape[1:])) == tuple(
             keras.layers.AveragePooling2D(**kw).compute_output_shape((None,) + x.shape[1:]))
     ref = np_pool(x.transpose(0, 2, 3, 1) if cf else x, (p, p), (stride, stride), pad, "avg")
-    np.testing.assert_allclose(got.transpose(0, 2, 3, 1) if cf else got, ref, atol=1e-5)
+    assert_close_f32(got.transpose(0, 2, 3, 1) if cf else got, ref, terms=p * p)
 
 
 @pytest.mark.parametrize("pool,strides", [((2, 3), (1, 2)), ((3, 1), (2, 3)), ((1, 2), None)])
@@ -109,7 +109,7 @@ def test_rectangular_pools(keras, pool, strides, pad):
     kw = dict(pool_size=pool, strides=strides, padding=pad)
     got, _ = assert_layer_parity(L.MaxPooling2D(**kw), keras.layers.MaxPooling2D(**kw), x)
     st = pool if strides is None else strides
-    np.testing.assert_allclose(to_numpy(L.AveragePooling2D(**kw)(x)), np_pool(x, pool, st, pad, "avg"), atol=1e-5)
+    assert_close_f32(L.AveragePooling2D(**kw)(x), np_pool(x, pool, st, pad, "avg"), terms=int(np.prod(pool)))
 
 
 def test_average_same_excludes_padding_by_hand():
@@ -119,7 +119,7 @@ def test_average_same_excludes_padding_by_hand():
     # windows: rows {0,1,2} / {2,3}, cols {0,1,2} / {2,3}; only real pixels count
     expected = [[np.mean([0, 1, 2, 4, 5, 6, 8, 9, 10]), np.mean([2, 3, 6, 7, 10, 11])],
                 [np.mean([8, 9, 10, 12, 13, 14]), np.mean([10, 11, 14, 15])]]
-    np.testing.assert_allclose(y, expected, atol=1e-6)
+    assert_close_f32(y, expected, terms=9)
     # stride 1 with an even window: padding (0, 1), the last column averages 2 pixels
     y = to_numpy(L.AveragePooling2D(2, 1, padding="same")(x))[0, :, :, 0]
     assert y[0, 3] == pytest.approx((3 + 7) / 2) and y[3, 3] == 15.0
@@ -135,7 +135,7 @@ def test_pooling_follows_the_input_size_after_build(keras, cls):
         x1, x2 = _x(*first), _x(*second)
         layer(x1)
         for x in (x2, x1):
-            np.testing.assert_allclose(to_numpy(layer(x)), np_pool(x, (3, 3), (2, 2), "same", "max" if cls[0] == "M" else "avg"), atol=1e-5)
+            assert_close_f32(layer(x), np_pool(x, (3, 3), (2, 2), "same", "max" if cls[0] == "M" else "avg"), terms=9)
 
 
 def test_pooling_bad_inputs():
@@ -165,7 +165,7 @@ def test_global_pooling_parity(keras, cls, df, keepdims):
         got, _ = assert_layer_parity(getattr(L, cls)(data_format=df, keepdims=keepdims), getattr(keras.layers, cls)(data_format=df, keepdims=keepdims), x)
         axes = (1, 2) if df == "channels_last" else (2, 3)
         ref = x.mean(axis=axes, keepdims=keepdims) if "Average" in cls else x.max(axis=axes, keepdims=keepdims)
-        np.testing.assert_allclose(got, ref, atol=1e-6)
+        assert_close_f32(got, ref, terms=hw[0] * hw[1])
 
 
 @pytest.mark.parametrize("cls", ["GlobalAveragePooling2D", "GlobalMaxPooling2D"])
@@ -197,7 +197,7 @@ def test_global_pooling_after_conv_in_a_model(keras):
     kmodel = keras.Model(kinp, keras.layers.Dense(2)(kx))
     model.set_weights([to_numpy(w) for w in kmodel.get_weights()])
     x = _x(9, 9)
-    np.testing.assert_allclose(to_numpy(model(x)), to_numpy(kmodel(x)), atol=1e-5)
+    assert_close_f32(model(x), kmodel(x), terms=x[0].size)
 
 
 def test_global_pooling_bad_inputs():
@@ -249,7 +249,7 @@ def test_pooling_chain_in_a_model():
     model = kerasish.Model(inp, out)
     x = torch.randn(3, 9, 8, 2)
     ref = np_pool(np_pool(x.numpy(), (3, 3), (2, 2), "same", "max"), (3, 3), (2, 2), "same", "avg").max(axis=(1, 2))
-    np.testing.assert_allclose(to_numpy(model(x)), ref, atol=1e-5)
+    assert_close_f32(model(x), ref, terms=9)
 
 
 # ----------------------------------------------------------------------
