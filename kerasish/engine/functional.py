@@ -17,8 +17,8 @@ import torch
 
 from . import layout
 from .keras_tensor import KerasTensor, flatten, pack_like
-from .layer import Layer, _dtype_name, _is_shape_tuple, torch_dtype
-from .model import Model
+from .layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
+from .model import Model, functional_like_constructor
 from .node import Node
 from .serialization import deserialize_layer, serialize_layer
 
@@ -27,12 +27,12 @@ class _Step(NamedTuple):
     """One layer call of the translated graph, over numbered slots."""
 
     layer: Layer
-    kind: int  # 0: one tensor argument, 1: a list of tensors, 2: any structure (args is a template)
+    kind: int  # 0: one tensor argument, 1: a list of tensors, 2: any structure (args and kwargs are templates)
     args: Any
     outs: list  # the slots its outputs go to
     single_out: bool
     training: bool | None  # a ``training=`` given at the call in the graph, else None
-    kwargs: dict
+    kwargs: dict  # for kind 2 a template: tensor keyword arguments (``mask=``) come from the slots
     pre_activation: bool  # the trainer's logits variant of an output layer
     release: tuple  # slots no later step reads: dropped after this one
     # when its output may go into an inference loop's buffer (engine/workspace.py):
@@ -241,12 +241,62 @@ class Functional(Model):
         self._graph_nodes = nodes
         self._nodes_by_depth = nodes_by_depth
         self._node_set = set(nodes)
+        # A rebuild (Sequential.add / pop) keeps the model where it was: its
+        # device, and its torch train / eval mode (a new model starts in eval).
+        device = self._device() if self.__dict__.get("_steps") else None
         self._layers = layers
         self._compile_steps()
         self._register_modules()
         self.built = True
         self._build_shapes = [t.shape for t in flat_in] if len(flat_in) > 1 else flat_in[0].shape
-        self.train(False)
+        self._graph_changed()
+        _device_epoch[0] += 1  # the set of modules changed: device caches are stale
+        if device is not None and any(t.device != device for t in (*self.parameters(), *self.buffers())):
+            self.to(device)
+        self.train(self.training)
+
+    def _graph_changed(self):
+        """Everything derived from the graph is derived again after a change
+        (``Sequential.add`` / ``pop`` / ``build``): ``_graph_version`` tells
+        the holders of derived state that theirs is stale."""
+        self.__dict__["_graph_version"] = self.__dict__.get("_graph_version", 0) + 1
+        self.__dict__.pop("_logits_steps_cache", None)
+
+    def _clear_graph(self):
+        """Forget the graph (a Sequential popped down to no layers, or not
+        built yet): nothing derived from an old graph may be run. The flat
+        inputs / outputs and input dtypes read None, as a subclassed model's
+        (which has none) would."""
+        self._input_struct = self._output_struct = None
+        self._inputs_flat = self._outputs_flat = None
+        self._input_dtypes = None
+        self._graph_nodes, self._nodes_by_depth, self._node_set = [], {}, set()
+        self._layers, self._steps, self._reg_layers = [], [], []
+        self._input_slots, self._output_slots, self._n_slots = [], [], 0
+        for key in list(self._modules):
+            del self._modules[key]
+        self.built = False
+        self._build_shapes = None
+        self._graph_changed()
+
+    def _logits_steps(self, layers):
+        """The steps in which each call of ``layers`` stops before its
+        activation (``native_call_pre_activation``): the trainer computes a
+        fused softmax / sigmoid crossentropy from those logits.
+
+        Derived from the current steps, so it follows every graph change and
+        dtype move; cached until either happens.
+
+        Args:
+            layers: the output layers whose calls give logits.
+        """
+        layers = frozenset(layers)
+        cached = self.__dict__.get("_logits_steps_cache")
+        if cached is not None and cached[0] is self._steps and cached[1] == layers:
+            return cached[2]
+        steps = [s._replace(pre_activation=True) if s.layer in layers else s for s in self._steps] if layers else self._steps
+        self.__dict__["_logits_steps_cache"] = (self._steps, layers, steps)
+        return steps
 
     def _compile_steps(self):
         """Translate the graph into a flat list of steps over numbered slots."""
@@ -265,15 +315,20 @@ class Functional(Model):
                     )
             kwargs = dict(node.call_kwargs)
             training = kwargs.pop("training", None)
-            kwargs.pop("mask", None)
-            template = _substitute(node.call_args, lambda t: _Slot(slot_of[id(t)]))
+            if not isinstance(kwargs.get("mask"), KerasTensor):
+                kwargs.pop("mask", None)  # a mask given as a tensor is an input; None is no argument
+            def to_slot(t):
+                return _Slot(slot_of[id(t)])
+
             first = node.call_args[0]
             if isinstance(first, KerasTensor) and len(node.call_args) == 1 and not node.input_tensors[1:]:
                 kind, args = 0, slot_of[id(first)]
-            elif isinstance(first, list) and all(isinstance(t, KerasTensor) for t in first) and len(node.call_args) == 1:
+            elif (isinstance(first, list) and all(isinstance(t, KerasTensor) for t in first) and len(node.call_args) == 1
+                  and len(node.input_tensors) == len(first)):
                 kind, args = 1, [slot_of[id(t)] for t in first]
             else:
-                kind, args = 2, template
+                # several tensor arguments (``layer(targets, logits)``, ``layer(x, mask=m)``)
+                kind, args, kwargs = 2, _substitute(node.call_args, to_slot), _substitute(kwargs, to_slot)
             for t in node.output_tensors:
                 slot_of[id(t)] = len(slot_of)
             outs = [slot_of[id(t)] for t in node.output_tensors]
@@ -350,7 +405,7 @@ class Functional(Model):
                 filled = _fill(args, slots)
                 if cast is not None:
                     filled = [_cast_floating_nested(a, cast) for a in filled]
-                y = call(*filled, training=tr, **kwargs)
+                y = call(*filled, training=tr, **_fill(kwargs, slots))
             if single_out:
                 slots[outs[0]] = y
             else:
@@ -383,8 +438,6 @@ class Functional(Model):
         for layer in moved:
             layer._dtype = _dtype_name(casts[id(layer)])
         self._steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._steps]
-        if getattr(self, "_train_steps", None) is not None:  # the trainer's logits variant
-            self._train_steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._train_steps]
         if len(set(casts.values())) == 1:
             (dtype,) = set(casts.values())
             self._input_dtypes = [None if d is None else dtype for d in self._input_dtypes]
@@ -399,12 +452,14 @@ class Functional(Model):
                     missing = [k for k in self._input_struct if k not in x]
                     if missing:
                         raise ValueError(f"Model '{self.name}': missing input(s) {missing}; expected keys {list(self._input_struct)}.")
-                    return flatten({k: x[k] for k in self._input_struct})
-                by_name = {t.name: t for t in self._inputs_flat}
-                if set(x) == set(by_name):
-                    return [x[t.name] for t in self._inputs_flat]
-                raise ValueError(f"Model '{self.name}': input dict keys {sorted(x)} do not match the inputs {sorted(by_name)}.")
-            if isinstance(x, (list, tuple)) and n > 1 or (isinstance(x, (list, tuple)) and n == 1 and len(x) == 1):
+                    flat = flatten({k: x[k] for k in self._input_struct})
+                else:
+                    # Inputs named by their Input's name (extra keys ignored, as in Keras).
+                    by_name = {t.name: t for t in self._inputs_flat}
+                    if not set(by_name) <= set(x):
+                        raise ValueError(f"Model '{self.name}': input dict keys {sorted(x)} do not match the inputs {sorted(by_name)}.")
+                    flat = [x[t.name] for t in self._inputs_flat]
+            elif isinstance(x, (list, tuple)) and n > 1 or (isinstance(x, (list, tuple)) and n == 1 and len(x) == 1):
                 flat = flatten(x)
             else:
                 flat = [x]
@@ -412,7 +467,25 @@ class Functional(Model):
             flat = list(args)
         if len(flat) != n:
             raise ValueError(f"Model '{self.name}' expects {n} input(s), but it received {len(flat)} input tensors.")
-        return flat
+        return self._adjust_input_rank(flat)
+
+    def _adjust_input_rank(self, flat):
+        """Data one axis off its Input's rank, as Keras's Functional takes it:
+        a trailing axis of size 1 is dropped (``(N, 1)`` into ``Input(())``),
+        or added where the Input ends in 1 (``(N, 28, 28)`` into
+        ``Input((28, 28, 1))``). Views, no copies; other shapes are left for
+        :meth:`_check_inputs` to refuse."""
+        out = []
+        for x, spec in zip(flat, self._inputs_flat):
+            shape = getattr(x, "shape", None)
+            if shape is not None:
+                rank, ref = len(shape), spec.shape
+                if rank == len(ref) + 1 and rank > 1 and shape[-1] == 1:
+                    x = x[..., 0]
+                elif rank == len(ref) - 1 and ref[-1] == 1:
+                    x = x[..., None]
+            out.append(x)
+        return out
 
     def _cast_inputs(self, flat):
         """Data into a floating Input in that Input's dtype, as Keras converts it:
@@ -525,6 +598,10 @@ class Functional(Model):
         return [layer.name, node_index[layer._inbound_nodes[ni]], ti]
 
     def get_config(self):
+        if not functional_like_constructor(type(self)):
+            # A subclass with a constructor of its own is configured as a
+            # subclassed model: its get_config says what that constructor takes.
+            return Model.get_config(self)
         node_index = self._node_indices()
 
         def ser_tensor(t):
@@ -585,30 +662,45 @@ def _pack_shapes(struct, shapes):
 
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model from :meth:`Functional.get_config` data
-    (also the format Keras 3 writes)."""
-    layers = {}
+    (also the format Keras 3 writes).
+
+    Layers are found by the names the config gives them: a custom layer whose
+    ``get_config`` leaves out ``name`` gets a fresh name, as in Keras, and the
+    graph still connects. ``cls`` may be ``Model``, ``Functional`` or a
+    subclass; the config's other keys go to the subclass's constructor.
+
+    Args:
+        cls: the class to make.
+        config: the functional config.
+        custom_objects: ``{"ClassName": class}`` for custom layers.
+    """
+    config = dict(config)
+    layer_list = config.pop("layers")
+    input_refs, output_refs = config.pop("input_layers"), config.pop("output_layers")
+    name, trainable = config.pop("name", None), config.pop("trainable", None)
+    trainable = True if trainable is None else trainable
+    layers = {}  # by the config's name, which the inbound nodes use
     order = []
-    for data in config["layers"]:
+    for data in layer_list:
         layer = deserialize_layer(data, custom_objects)
-        name = data.get("name", layer.name)
-        layers[name] = layer
-        order.append((layer, list(data.get("inbound_nodes", []))))
+        key = data.get("name") or data.get("config", {}).get("name") or layer.name
+        layers[key] = layer
+        order.append((key, layer, list(data.get("inbound_nodes", []))))
     produced: dict[tuple, object] = {}
     replayed = defaultdict(int)
-    for layer in layers.values():
+    for key, layer, _ in order:
         if type(layer).__name__ == "InputLayer":
-            produced[(layer.name, 0)] = layer._inbound_nodes[0].outputs
-            replayed[layer.name] = 1
-
+            produced[(key, 0)] = layer._inbound_nodes[0].outputs
+            replayed[key] = 1
 
     def is_ref(d):
         return isinstance(d, dict) and d.get("class_name") == "__keras_tensor__"
 
     def ready(struct):
         if is_ref(struct):
-            name, ni, _ = struct["config"]["keras_history"]
-            return (name, ni) in produced
-        if isinstance(struct, list):
+            ref_name, ni, _ = struct["config"]["keras_history"]
+            return (ref_name, ni) in produced
+        if isinstance(struct, (list, tuple)):  # tuples: Keras's in-memory configs
             return all(ready(s) for s in struct)
         if isinstance(struct, dict):
             return all(ready(v) for v in struct.values())
@@ -616,43 +708,53 @@ def functional_from_config(cls, config, custom_objects=None):
 
     def resolve(struct):
         if is_ref(struct):
-            name, ni, ti = struct["config"]["keras_history"]
-            return flatten(produced[(name, ni)])[ti]
-        if isinstance(struct, list):
+            ref_name, ni, ti = struct["config"]["keras_history"]
+            return flatten(produced[(ref_name, ni)])[ti]
+        if isinstance(struct, (list, tuple)):
             return [resolve(s) for s in struct]
         if isinstance(struct, dict):
             return {k: resolve(v) for k, v in struct.items()}
         return struct
 
-    pending = [(layer, nodes) for layer, nodes in order if nodes]
+    pending = [(key, layer, nodes) for key, layer, nodes in order if nodes]
     while pending:
         progressed = False
         still = []
-        for layer, nodes in pending:
+        for key, layer, nodes in pending:
             while nodes and ready(nodes[0]):
                 node = nodes.pop(0)
                 args = resolve(node.get("args", []))
                 kwargs = resolve(node.get("kwargs", {}))
                 out = layer(*args, **kwargs)
-                produced[(layer.name, replayed[layer.name])] = out
-                replayed[layer.name] += 1
+                produced[(key, replayed[key])] = out
+                replayed[key] += 1
                 progressed = True
             if nodes:
-                still.append((layer, nodes))
+                still.append((key, layer, nodes))
         if not progressed and still:
-            raise ValueError(f"Cannot rebuild model '{config.get('name')}': the config's graph refers to tensors no layer makes.")
+            raise ValueError(
+                f"Cannot rebuild model '{name}': the config's graph refers to tensors no layer makes "
+                f"(layers left: {[k for k, _, _ in still]})."
+            )
         pending = still
 
     def ref(r):
         if isinstance(r, dict):
             return {k: ref(v) for k, v in r.items()}
         if isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and isinstance(r[1], int):
-            base = getattr(layers.get(r[0]), "_keras_node_base", 0)
+            if r[0] not in layers:
+                raise ValueError(f"Cannot rebuild model '{name}': its inputs / outputs name a layer '{r[0]}' the config does not have.")
+            base = getattr(layers[r[0]], "_keras_node_base", 0)
             return flatten(produced[(r[0], r[1] - base)])[r[2]]
         return [ref(x) for x in r]
 
-    inputs = ref(config["input_layers"])
-    outputs = ref(config["output_layers"])
+    inputs = ref(input_refs)
+    outputs = ref(output_refs)
+    if cls is Model or cls is Functional:
+        return Functional(inputs, outputs, name=name, trainable=trainable)
+    if functional_like_constructor(cls):
+        # Through the subclass's constructor, so what it sets up exists.
+        return cls(inputs=inputs, outputs=outputs, name=name, trainable=trainable, **config)
     model = cls.__new__(cls)
-    Functional.__init__(model, inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+    Functional.__init__(model, inputs, outputs, name=name, trainable=trainable)
     return model

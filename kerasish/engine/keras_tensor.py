@@ -116,7 +116,9 @@ def any_symbolic(struct) -> bool:
 
 
 def flatten(struct) -> list:
-    """Flatten nested lists/tuples/dicts (dicts in key order) into a list."""
+    """Flatten nested lists/tuples/dicts into a list; dicts in sorted key
+    order, as Keras's ``tree.flatten`` does (so a model's dict outputs line up
+    with Keras's: layer order, weights, and losses given as a list)."""
     if isinstance(struct, (list, tuple)):
         out = []
         for s in struct:
@@ -124,7 +126,7 @@ def flatten(struct) -> list:
         return out
     if isinstance(struct, dict):
         out = []
-        for k in struct:
+        for k in sorted(struct):
             out.extend(flatten(struct[k]))
         return out
     return [struct]
@@ -138,7 +140,8 @@ def pack_like(struct, flat: list):
         if isinstance(s, (list, tuple)):
             return type(s)(_pack(x) for x in s)
         if isinstance(s, dict):
-            return {k: _pack(s[k]) for k in s}
+            packed = {k: _pack(s[k]) for k in sorted(s)}
+            return {k: packed[k] for k in s}  # filled in sorted order, given back in the struct's own
         return next(it)
 
     return _pack(struct)

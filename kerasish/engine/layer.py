@@ -359,19 +359,24 @@ class Layer(nn.Module):
             return layout.map_structure(layout.to_keras, y)
         raise NotImplementedError(f"Layer '{self.name}' ({type(self).__name__}) does not implement call().")
 
-    def native_call(self, inputs, training=False, **kwargs):
+    def native_call(self, inputs, *args, training=False, **kwargs):
         """Compute on internal-layout tensors; what models run.
 
         Built-in layers override this. For user layers the default converts to
-        Keras layout, calls ``call`` and converts back.
+        Keras layout, calls ``call`` and converts back; further tensor
+        arguments (``layer(targets, logits)``, ``mask=``) are converted too.
         """
         if type(self)._native_layout:
             raise NotImplementedError(f"Layer '{self.name}' ({type(self).__name__}) does not implement native_call().")
         x = layout.map_structure(layout.to_keras, inputs)
+        if args:
+            args = layout.map_structure(layout.to_keras, args)
+        if kwargs:
+            kwargs = layout.map_structure(layout.to_keras, kwargs)
         if self._call_has_training:
             kwargs["training"] = training
         self._activity_losses = []
-        y = _check_call_output(self, self.call(x, **kwargs))
+        y = _check_call_output(self, self.call(x, *args, **kwargs))
         if self.__dict__.get("_single_symbolic_output") and not isinstance(y, torch.Tensor):
             raise TypeError(
                 f"Layer '{self.name}' ({type(self).__name__}).call() returned a {type(y).__name__}, but its "
@@ -386,26 +391,61 @@ class Layer(nn.Module):
         The default runs ``call`` on meta tensors (no memory, no compute), with
         unknown sizes tried at two values to see which output sizes follow them.
         """
+        return self._trace_output_shapes(input_shape)
+
+    def _trace_output_shapes(self, input_shape, call_args=None, call_kwargs=None):
+        """Output shape(s) found by running ``call`` on placeholders: for
+        ``input_shape``, or for the symbolic ``call_args`` / ``call_kwargs`` of
+        a call with several tensor arguments."""
         try:
-            return _infer_output_shape_by_tracing(self, input_shape)
+            return _infer_output_shape_by_tracing(self, input_shape, call_args=call_args, call_kwargs=call_kwargs)
         except Exception as meta_error:
             if not self._user_class:
                 raise
             # Some calls (numpy round trips, .item()) cannot run on meta tensors:
             # try small zero tensors on the CPU before giving up.
             try:
-                return _infer_output_shape_by_tracing(self, input_shape, on_meta=False)
+                return _infer_output_shape_by_tracing(self, input_shape, on_meta=False, call_args=call_args, call_kwargs=call_kwargs)
             except Exception:
+                given = input_shape if call_args is None else _call_arg_shapes(self, call_args, call_kwargs or {})
                 raise ValueError(
-                    f"Layer '{self.name}' ({type(self).__name__}): the output shape for input shape {input_shape} "
+                    f"Layer '{self.name}' ({type(self).__name__}): the output shape for input shape {given} "
                     f"could not be inferred by running call() on placeholder tensors ({type(meta_error).__name__}: "
                     f"{meta_error}). Override compute_output_shape(input_shape) in {type(self).__name__}."
                 ) from meta_error
 
     def compute_output_spec(self, *args, **kwargs):
-        shapes = _shapes_of(args[0])
-        out = self.compute_output_shape(shapes)
+        """Symbolic outputs (KerasTensors) of a call on symbolic ``args`` /
+        ``kwargs``, without running it on data."""
+        out = self._output_shapes_for_call(args, kwargs)
         return _make_keras_tensors(out, "float32")
+
+    def _output_shapes_for_call(self, args, kwargs):
+        """Output shape(s) of a call whose tensors may be in several arguments.
+
+        An overridden ``compute_output_shape`` gets the shapes as Keras passes
+        them: with one parameter, the first tensor argument's shape; with
+        several, each ``<arg>_shape`` by name. The default traces ``call`` on
+        placeholders for every tensor argument, each of its KerasTensor's dtype
+        (token ids trace as integers, as they will run)."""
+        if _overrides(self, "compute_output_shape"):
+            if not any_symbolic((args[1:], kwargs)):
+                return self.compute_output_shape(_shapes_of(args[0]))
+            return _call_with_shapes(self, self.compute_output_shape, _call_arg_shapes(self, args, kwargs))
+        return self._trace_output_shapes(None, call_args=args, call_kwargs=kwargs)
+
+    def _build_for_call(self, args, kwargs):
+        """Build on a call's tensor arguments: ``build(input_shape)`` gets the
+        first one's shape; a ``build`` with several ``<arg>_shape`` parameters
+        gets each by name, as in Keras."""
+        if self.built:
+            return
+        if not any_symbolic((args[1:], kwargs)) or not _overrides(self, "build") or len(_shape_params(self.build)) <= 1:
+            self._maybe_build(_shapes_of(args[0]))
+            return
+        _call_with_shapes(self, self.build, _call_arg_shapes(self, args, kwargs))
+        self.built = True
+        self._build_shapes = None  # rebuilt from the graph when loaded, not from one shape
 
     # ------------------------------------------------------------------
     # Calling
@@ -426,8 +466,8 @@ class Layer(nn.Module):
         in_shapes = _shapes_of(inputs)
         try:
             self._check_input(in_shapes)
-            self._maybe_build(in_shapes)
-            out_shapes = self.compute_output_shape(in_shapes)
+            self._build_for_call((inputs,) + args, kwargs)
+            out_shapes = self._output_shapes_for_call((inputs,) + args, kwargs)
         except (ValueError, TypeError):
             raise
         except Exception as e:  # a torch error during inference is the user's shape mistake
@@ -490,6 +530,14 @@ class Layer(nn.Module):
             return t.to(device) if device is not None and t.device != device else t
 
         inputs = _convert_leaves(convert, inputs)
+        if args or kwargs:
+            # Further tensor arguments (``layer(targets, logits)``, ``mask=``)
+            # as the first: arrays to tensors on the layer's device; other values as given.
+            def convert_array(x):
+                return convert(x) if isinstance(x, (np.ndarray, torch.Tensor)) else x
+
+            args = _convert_leaves(convert_array, args)
+            kwargs = {k: v if k == "training" else _convert_leaves(convert_array, v) for k, v in kwargs.items()}
         in_shapes = _shapes_of(inputs)
         self._check_input(in_shapes)
         if not self.built:
@@ -757,28 +805,58 @@ def _make_keras_tensors(shapes, dtype):
 _PROBE_SIZES = (83, 89)
 
 
-def _infer_output_shape_by_tracing(layer: Layer, input_shape, on_meta: bool = True, probes=_PROBE_SIZES):
+def _infer_output_shape_by_tracing(layer: Layer, input_shape, on_meta: bool = True, probes=_PROBE_SIZES, call_args=None, call_kwargs=None):
     """Output shape(s) found by running ``layer.call`` on placeholder tensors.
 
     On meta tensors (no memory, no compute) by default; ``on_meta=False`` runs
     on small zero CPU tensors, for functions the meta device cannot trace.
     Each unknown size is tried at two values; output sizes that follow are unknown.
+
+    Args:
+        input_shape: the first argument's shape(s), when the call has one tensor argument.
+        call_args / call_kwargs: instead, a call's arguments with KerasTensors
+            where its tensors go (several tensor arguments, ``mask=``); each
+            placeholder takes its KerasTensor's dtype.
     """
+
+    def placeholder(shape, probe, dtype=torch.float32):
+        size = tuple(probe if d is None else d for d in shape)
+        return torch.empty(size, device="meta", dtype=dtype) if on_meta else torch.zeros(size, dtype=dtype)
 
     def fill(shapes, probe):
         if _is_shape_tuple(shapes):
-            size = tuple(probe if d is None else d for d in shapes)
-            return torch.empty(size, device="meta") if on_meta else torch.zeros(size)
+            return placeholder(shapes, probe)
         if isinstance(shapes, dict):
             return {k: fill(v, probe) for k, v in shapes.items()}
         return [fill(s, probe) for s in shapes]
 
+    def fill_symbolic(struct, probe):
+        if isinstance(struct, KerasTensor):
+            return placeholder(struct.shape, probe, torch_dtype(struct.dtype))
+        if isinstance(struct, (list, tuple)):
+            return type(struct)(fill_symbolic(s, probe) for s in struct)
+        if isinstance(struct, dict):
+            return {k: fill_symbolic(v, probe) for k, v in struct.items()}
+        return struct
+
     results = []
-    for probe in probes:
-        x = fill(input_shape, probe)
-        with torch.no_grad():
-            y = _call_on_meta(layer, x) if on_meta else layer.call(x, **({"training": False} if layer._call_has_training else {}))
-        results.append(_shapes_of(y))
+    losses = layer._activity_losses  # add_loss() while tracing must not count
+    try:
+        for probe in probes:
+            if call_args is None:
+                args, kwargs = (fill(input_shape, probe),), {}
+            else:
+                args, kwargs = fill_symbolic(tuple(call_args), probe), fill_symbolic(dict(call_kwargs or {}), probe)
+            with torch.no_grad():
+                if on_meta:
+                    y = _call_on_meta(layer, args[0], args[1:], kwargs)
+                else:
+                    if layer._call_has_training:
+                        kwargs = {**kwargs, "training": False}
+                    y = layer.call(*args, **kwargs)
+            results.append(_shapes_of(y))
+    finally:
+        layer._activity_losses = losses
 
     def merge(a, b):
         if _is_shape_tuple(a):
@@ -790,10 +868,65 @@ def _infer_output_shape_by_tracing(layer: Layer, input_shape, on_meta: bool = Tr
     return merge(*results)
 
 
-def _call_on_meta(layer: Layer, x):
+def _call_on_meta(layer: Layer, x, args=(), kwargs=None):
     """Run the layer's Keras-layout call on meta tensors, weights moved to meta too."""
     state = dict(layer.named_parameters())
     state.update(layer.named_buffers())
     meta = {k: torch.empty(v.shape, device="meta", dtype=v.dtype) for k, v in state.items()}
-    kwargs = {"training": False} if layer._call_has_training else {}
-    return torch.func.functional_call(layer, meta, (x,), kwargs, strict=False)
+    kwargs = dict(kwargs or {})
+    if layer._call_has_training:
+        kwargs["training"] = False
+    return torch.func.functional_call(layer, meta, (x, *args), kwargs, strict=False)
+
+
+def _overrides(layer, method: str) -> bool:
+    """Whether ``layer``'s class overrides the base Layer's ``method``."""
+    for klass in type(layer).__mro__:
+        if method in klass.__dict__:
+            return klass is not Layer
+    return False
+
+
+def _shape_params(fn) -> list:
+    """The named parameters of ``build`` / ``compute_output_shape``."""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values() if p.kind in kinds]
+    except (TypeError, ValueError):
+        return ["input_shape"]
+
+
+def _call_arg_shapes(layer, args, kwargs) -> dict:
+    """``{"<arg>_shape": shape}`` for each tensor argument of a call, in the
+    order of ``call``'s signature (Keras's shapes dict; masks left out)."""
+    try:
+        bound = inspect.signature(layer.call).bind(*args, **kwargs).arguments
+        params = inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        bound, params = {f"arg{i}": a for i, a in enumerate(args)}, {}
+    shapes = {}
+    for name, value in bound.items():
+        kind = params[name].kind if name in params else None
+        if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        if name == "mask" or name.endswith("_mask") or not any_symbolic(value):
+            continue
+        shapes[f"{name}_shape"] = _shapes_of(value)
+    return shapes
+
+
+def _call_with_shapes(layer, fn, shapes: dict):
+    """Call ``build`` / ``compute_output_shape`` as Keras does for a call with
+    several tensor arguments: one parameter takes the first shape; several
+    take the shapes by name (``build(self, query_shape, value_shape)``)."""
+    names = _shape_params(fn)
+    if len(names) <= 1:
+        return fn(next(iter(shapes.values()), None))
+    bad = [n for n in names if not n.endswith("_shape")]
+    if bad:
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}): for a `{fn.__name__}()` method with more than one argument, "
+            f"all arguments should have a `_shape` suffix and match an argument of `call()`, e.g. "
+            f"`{fn.__name__}(self, foo_shape, bar_shape)`; got {bad}."
+        )
+    return fn(**{n: shapes[n] for n in names if n in shapes})

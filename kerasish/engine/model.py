@@ -3,7 +3,9 @@ whose children are those layers' native torch modules.
 
 ``Model(inputs, outputs)`` makes a :class:`~kerasish.engine.functional.Functional`
 model (the graph declared with symbolic tensors); subclassing ``Model`` and
-writing ``call`` makes a subclassed model.
+writing ``call`` makes a subclassed model; a subclass given ``(inputs,
+outputs)`` (one that overrides ``train_step``, say) is a functional model with
+the subclass's methods, as in Keras.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features.
 
     ``Model(inputs, outputs, name=None)`` builds a functional model; a subclass
-    that defines ``call`` is a subclassed model. Either way the model is a
+    that defines ``call`` is a subclassed model, and a subclass constructed
+    with ``(inputs, outputs)`` is a functional model that keeps the
+    subclass's methods (``isinstance(model, Functional)`` holds). Either way the model is a
     ``torch.nn.Module``: ``model(x)`` takes and returns channels_last torch
     tensors, ``model.state_dict()`` is keyed by layer names, and the model
     works in a plain PyTorch loop, under ``torch.compile`` and ``torch.export``.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import torch
+
+from kerasish.layers.core.input_layer import Input, InputLayer
 
 from .functional import Functional
 from .keras_tensor import KerasTensor
-from .layer import Layer, _shapes_of
+from .layer import Layer, _dtype_name, _is_shape_tuple
 from .serialization import deserialize_layer, serialize_layer
 
 
@@ -34,17 +37,23 @@ class Sequential(Functional):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._seq_layers: list[Layer] = []
         self._input_tensor: KerasTensor | None = None
-        self._layers = []
-        self._steps = []
+        self._clear_graph()
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_build_graph()
 
     # ------------------------------------------------------------------
     def add(self, layer, rebuild=True):
-        """Append a layer (or an ``Input`` tensor / ``InputLayer``)."""
-        from kerasish.layers.core.input_layer import InputLayer
+        """Append a layer (or an ``Input`` tensor / ``InputLayer``).
 
+        Args:
+            layer: the layer. The first one may give the input shape: an
+                ``Input``, a layer made with ``input_shape=``, or a built model
+                with one input (its input shape is taken).
+            rebuild: rebuild the graph now (else at the next ``build``, call
+                or ``add``). A layer that cannot take the current output is
+                refused, and the model stays as it was.
+        """
         if isinstance(layer, KerasTensor):
             history = layer._keras_history
             if history is None or not isinstance(history.layer, InputLayer):
@@ -54,35 +63,49 @@ class Sequential(Functional):
             if self._seq_layers or self._input_tensor is not None:
                 raise ValueError(f"Sequential model '{self.name}': an InputLayer can only be the first layer.")
             self._input_tensor = layer._inbound_nodes[0].outputs
-        elif isinstance(layer, Layer):
-            if not self._seq_layers and self._input_tensor is None and layer._batch_input_shape is not None:
-                from kerasish.layers.core.input_layer import Input
-
-                self._input_tensor = Input(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
-            if any(l.name == layer.name for l in self._seq_layers):
-                raise ValueError(f"Sequential model '{self.name}' already has a layer named '{layer.name}'; layer names must be unique.")
-            self._seq_layers.append(layer)
-        else:
+            if rebuild:
+                self._maybe_build_graph()
+            return
+        if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add takes a Layer, got {type(layer).__name__}: {layer!r:.80}")
-        if rebuild:
-            if self.built and isinstance(layer, Layer) and layer is self._seq_layers[-1]:
+        if any(l.name == layer.name for l in self._seq_layers):
+            raise ValueError(f"Sequential model '{self.name}' already has a layer named '{layer.name}'; layer names must be unique.")
+        input_tensor = self._input_tensor
+        if not self._seq_layers and input_tensor is None:
+            input_tensor = _input_from_first_layer(layer)
+        extend = rebuild and self.built and input_tensor is self._input_tensor
+        self._seq_layers.append(layer)
+        previous_input, self._input_tensor = self._input_tensor, input_tensor
+        if not rebuild:
+            if self.built:
+                self._clear_graph()  # rebuilt at the next build, call or add
+            return
+        try:
+            if extend:
                 self._extend_graph(layer)
             else:
                 self._maybe_build_graph()
+        except Exception:
+            self._seq_layers.pop()
+            self._input_tensor = previous_input
+            raise
 
     def pop(self, rebuild=True):
+        """Remove the last layer and return it; the graph is rebuilt without it."""
         if not self._seq_layers:
             raise TypeError(f"Sequential model '{self.name}' has no layers to pop.")
         layer = self._seq_layers.pop()
-        self.built = False
         if rebuild:
-            self._maybe_build_graph(force=True)
+            self._maybe_build_graph()
+        else:
+            self._clear_graph()
         return layer
 
-    def _maybe_build_graph(self, force=False):
-        if self._input_tensor is None:
-            return
-        if not self._seq_layers:
+    def _maybe_build_graph(self):
+        """Build the graph when the input shape is known; otherwise make sure
+        no graph (steps, modules, names) of an earlier stack survives."""
+        if self._input_tensor is None or not self._seq_layers:
+            self._clear_graph()
             return
         x = self._input_tensor
         for layer in self._seq_layers:
@@ -95,19 +118,57 @@ class Sequential(Functional):
         self._init_graph(self._input_tensor, x)
 
     def _extend_graph(self, layer):
-        x = layer(self._output_struct)
+        try:
+            x = layer(self._output_struct)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"In Sequential model '{self.name}': {e}") from e
+        if not isinstance(x, KerasTensor):
+            raise ValueError(f"Sequential model '{self.name}': layer '{layer.name}' has several outputs; all layers in a Sequential model must have one output.")
         self._init_graph(self._input_tensor, x)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape=None, dtype=None):
+        """Build the graph for ``input_shape`` (batch axis first, e.g. ``(None, 16)``).
+
+        Args:
+            input_shape: the shape of the one input; may be omitted when the
+                model already has one (``Input`` first, ``input_shape=``).
+            dtype: the input's dtype (default: the first layer's dtype).
+        """
+        if not self._seq_layers:
+            raise ValueError(f"Sequential model '{self.name}' cannot be built because it has no layers. Call `model.add(layer)`.")
         if input_shape is None:
             if self._input_tensor is None:
                 raise ValueError(f"Sequential model '{self.name}' has no input shape: pass one to build() or start with Input().")
         else:
-            from kerasish.layers.core.input_layer import Input
-
+            if not isinstance(input_shape, (list, tuple)) or not _is_shape_tuple(tuple(input_shape)):
+                raise ValueError(
+                    f"Sequential model '{self.name}' takes one input; build() needs one shape such as (None, 16), got {input_shape!r}."
+                )
+            shape = tuple(input_shape)
             if self._input_tensor is None:
-                self._input_tensor = Input(batch_shape=tuple(input_shape))
-        self._maybe_build_graph(force=True)
+                self._input_tensor = Input(batch_shape=shape, dtype=dtype or self._seq_layers[0].dtype)
+            else:
+                own = self._input_tensor.shape
+                if len(own) != len(shape) or any(a is not None and b is not None and a != b for a, b in zip(own[1:], shape[1:])):
+                    raise ValueError(
+                        f"Sequential model '{self.name}' has already been configured to use input shape {own}. "
+                        f"You cannot build it with input_shape {shape}."
+                    )
+        if self.built and self._inputs_flat and self._inputs_flat[0] is self._input_tensor:
+            return  # already built on this input
+        self._maybe_build_graph()
+
+    def _build_on_data(self, inputs):
+        # Keras builds a Sequential on the first batch it is called on. The
+        # batch axis stays None here (Keras keeps the first batch's size), and
+        # integer data (token ids) makes an integer input, as it would be fed.
+        if not isinstance(inputs, torch.Tensor):
+            raise ValueError(
+                f"Sequential model '{self.name}' has no input shape yet and takes one input tensor; it was called on a "
+                f"{type(inputs).__name__}. Start it with Input(shape) or call model.build(input_shape)."
+            )
+        dtype = None if inputs.is_floating_point() else _dtype_name(inputs.dtype)
+        self.build((None,) + tuple(inputs.shape[1:]), dtype=dtype)
 
     def _check_input(self, input_shape):
         if self.built:
@@ -131,7 +192,7 @@ class Sequential(Functional):
 
     def forward(self, *args, training=None):
         if not self.built:
-            self._maybe_build(_shapes_of(args[0]))
+            self._build_on_data(args[0] if len(args) == 1 else list(args))
         return super().forward(*args, training=training)
 
     @property
@@ -186,8 +247,6 @@ class Sequential(Functional):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for data in config["layers"]:
             if data.get("class_name") == "InputLayer":
-                from kerasish.layers.core.input_layer import InputLayer
-
                 cfg = dict(data["config"])
                 model.add(InputLayer(**cfg), rebuild=False)
             else:
@@ -197,3 +256,15 @@ class Sequential(Functional):
         else:
             model._maybe_build_graph()
         return model
+
+
+def _input_from_first_layer(layer):
+    """The input a first layer declares: ``input_shape=`` (the Keras 2 idiom)
+    or, for a built model with one input, that model's input (Keras takes a
+    nested functional model's ``input_shape``). None: unknown until built."""
+    if layer._batch_input_shape is not None:
+        return Input(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
+    if isinstance(layer, Functional) and layer.built and len(layer._inputs_flat) == 1:
+        spec = layer._inputs_flat[0]
+        return Input(batch_shape=spec.shape, dtype=spec.dtype)
+    return None
