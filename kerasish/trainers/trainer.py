@@ -144,7 +144,7 @@ class Trainer:
             return ["output"]
         struct = self._output_struct
         if isinstance(struct, dict):
-            return list(struct)
+            return sorted(struct)  # the flat outputs' order
         return [t._keras_history.layer.name for t in outputs]
 
     def _build_compile_objects(self):
