@@ -148,6 +148,7 @@ def test_a_step_returning_anything_but_a_dict_of_scalars_is_a_type_error(bad, ma
         model.fit(x, y, verbose=0)
 
 
+@pytest.mark.slow
 def test_jit_compile_compiles_an_overridden_step(monkeypatch):
     compiled = []
     real_compile = torch.compile

@@ -234,6 +234,20 @@ class Layer(nn.Module):
         if isinstance(t, nn.Parameter):
             t.requires_grad_(trainable and self._trainable)
         self._variables.append(var)
+        # Keras layers show their weights as attributes (``dense.kernel``,
+        # ``bn.moving_mean``). Only where the name is free: never over a user
+        # attribute, a class attribute or property, or a registered
+        # parameter / buffer / submodule (``add_weight(name="w")``'s own). A
+        # plain instance attribute, so torch's state_dict is unchanged.
+        if (
+            name.isidentifier()
+            and not hasattr(type(self), name)
+            and name not in self.__dict__
+            and name not in self._parameters
+            and name not in self._buffers
+            and name not in self._modules
+        ):
+            object.__setattr__(self, name, var)
         return var
 
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, regularizer=None, constraint=None, name=None, **kwargs):

@@ -8,12 +8,83 @@ does (a conv kernel as ``(kh, kw, in, out)``), so ``get_weights`` /
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import torch
 
 
 def _identity(t):
     return t
+
+
+class KerasLayoutTensor(torch.Tensor):
+    """A weight seen in Keras layout (a view of the torch parameter) whose
+    ``.grad`` is the parameter's gradient in Keras layout.
+
+    Keras's custom training loop on the torch backend reads
+    ``v.value.grad`` after ``loss.backward()``. Where the torch layout is
+    Keras's (a bias, ``gamma``), ``value`` is the parameter itself. Where it
+    is not (a Dense kernel is ``nn.Linear.weight`` transposed, a conv kernel
+    permuted), ``value`` is a view, which autograd never fills: it is not a
+    leaf, and the model's forward reads the parameter, not the view. This
+    class gives that view a live ``grad``: it reads the parameter's ``.grad``
+    (converted to Keras layout, a view of it where the layout allows) and
+    writes ``.grad = g`` back in torch layout, so ``model.zero_grad()``,
+    ``p.grad = None`` and in-place edits are always seen.
+
+    Every torch operation on it returns a plain tensor (the subclass does not
+    propagate), and it stays differentiable: ``value`` inside a custom
+    layer's ``call`` or a regularizer back-propagates into the parameter.
+    """
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    @property
+    def grad(self):
+        source = self.__dict__.get("_kerasish_source")
+        if source is None:  # made by torch (a copy, a deepcopy): no parameter behind it
+            return torch.Tensor.grad.__get__(self)
+        param, to_keras, _ = source
+        g = param.grad
+        return None if g is None else to_keras(g)
+
+    @grad.setter
+    def grad(self, value):
+        source = self.__dict__.get("_kerasish_source")
+        if source is None:
+            torch.Tensor.grad.__set__(self, value)
+            return
+        param, _, from_keras = source
+        if value is not None:
+            if tuple(value.shape) != tuple(self.shape):
+                raise ValueError(
+                    f"Cannot set a gradient of shape {tuple(value.shape)} on a weight of Keras shape {tuple(self.shape)}."
+                )
+            value = from_keras(value)
+        param.grad = value
+
+    @grad.deleter
+    def grad(self):
+        self.grad = None
+
+    def __repr__(self, *, tensor_contents=None):
+        # torch prints a subclass under its class name; show the plain tensor
+        return torch.Tensor.__repr__(self.as_subclass(torch.Tensor), tensor_contents=tensor_contents)
+
+
+def keras_layout_view(param: torch.Tensor, to_keras, from_keras) -> torch.Tensor:
+    """``to_keras(param)`` as a :class:`KerasLayoutTensor` tied to ``param``.
+
+    Inside torch.compile / tracing (where a gradient is never read from a
+    view) the plain view is returned: compilers need not know the subclass.
+    """
+    view = to_keras(param)
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        return view
+    view = view.as_subclass(KerasLayoutTensor)
+    view.__dict__["_kerasish_source"] = (param, to_keras, from_keras)
+    return view
 
 
 class Variable:
@@ -56,8 +127,35 @@ class Variable:
     # -- the Keras side -------------------------------------------------
     @property
     def value(self) -> torch.Tensor:
-        """The weight in Keras layout (a view when the layout allows)."""
-        return self._to_keras(self.tensor)
+        """The weight in Keras layout, differentiable.
+
+        The torch parameter itself where the layouts agree; otherwise a view
+        of it (:class:`KerasLayoutTensor`) whose ``.grad`` is the parameter's
+        gradient in Keras layout, as Keras's torch backend gives
+        ``variable.value.grad``.
+        """
+        t = self.tensor
+        if self._to_keras is _identity:
+            return t
+        return keras_layout_view(t, self._to_keras, self._from_keras)
+
+    @property
+    def grad(self):
+        """The gradient in Keras layout (None before ``backward``); setting
+        it (Keras layout, or None) sets the torch parameter's ``.grad``."""
+        g = self.tensor.grad
+        return None if g is None else self._to_keras(g)
+
+    @grad.setter
+    def grad(self, value):
+        t = self.tensor
+        if value is not None:
+            if tuple(value.shape) != self.shape:
+                raise ValueError(
+                    f"Cannot set a gradient of shape {tuple(value.shape)} on weight '{self.path}' of shape {self.shape}."
+                )
+            value = self._from_keras(value)
+        t.grad = value
 
     @property
     def shape(self) -> tuple:
@@ -111,34 +209,45 @@ class Variable:
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
-    # Arithmetic on a Variable behaves like on its Keras-layout value, as in Keras.
+    # Arithmetic and comparisons on a Variable behave as on its Keras-layout
+    # value, as in Keras (``1e-3 * ops.sum(layer.kernel ** 2)``). ``==`` / ``!=``
+    # stay identity: Variables are kept in lists and sets.
     def _v(self):
         return self.value
 
-    def __add__(self, o):
-        return self._v() + (o._v() if isinstance(o, Variable) else o)
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        return self._v() - (o._v() if isinstance(o, Variable) else o)
-
-    def __rsub__(self, o):
-        return o - self._v()
-
-    def __mul__(self, o):
-        return self._v() * (o._v() if isinstance(o, Variable) else o)
-
-    __rmul__ = __mul__
-
-    def __matmul__(self, o):
-        return self._v() @ (o._v() if isinstance(o, Variable) else o)
-
-    def __rmatmul__(self, o):
-        return o @ self._v()
+    def __getitem__(self, idx):
+        return self._v()[idx]
 
     def __neg__(self):
         return -self._v()
 
-    def __getitem__(self, idx):
-        return self._v()[idx]
+    def __pos__(self):
+        return +self._v()
+
+    def __abs__(self):
+        return abs(self._v())
+
+
+def _unwrap(o):
+    return o.value if isinstance(o, Variable) else o
+
+
+def _binary(op, reflected=False):
+    if reflected:
+        def method(self, other):
+            return op(_unwrap(other), self.value)
+    else:
+        def method(self, other):
+            return op(self.value, _unwrap(other))
+    return method
+
+
+for _name, _op in (
+    ("add", operator.add), ("sub", operator.sub), ("mul", operator.mul), ("truediv", operator.truediv),
+    ("floordiv", operator.floordiv), ("mod", operator.mod), ("pow", operator.pow), ("matmul", operator.matmul),
+):
+    setattr(Variable, f"__{_name}__", _binary(_op))
+    setattr(Variable, f"__r{_name}__", _binary(_op, reflected=True))
+for _name in ("lt", "le", "gt", "ge"):
+    setattr(Variable, f"__{_name}__", _binary(getattr(operator, _name)))
+del _name, _op

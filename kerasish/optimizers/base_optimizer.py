@@ -611,6 +611,12 @@ class Optimizer:
             trainable_variables = self._variables
         else:
             trainable_variables = list(trainable_variables)
+            if len(grads) != len(trainable_variables):
+                # zip would drop the extra ones silently and train only part of the model
+                raise ValueError(
+                    f"`grads` and `trainable_variables` must have the same length: received {len(grads)} gradients "
+                    f"for {len(trainable_variables)} variables."
+                )
             if not self.built:
                 self.build(trainable_variables)
             known = {id(p) for p in self._params}
@@ -622,21 +628,25 @@ class Optimizer:
                         "optimizer instance."
                     )
         given = {}
-        for g, v in zip(grads, trainable_variables):
+        for i, (g, v) in enumerate(zip(grads, trainable_variables)):
             p = _torch_of(v)
             if g is None:
                 continue
             g = torch.as_tensor(np.asarray(g) if not isinstance(g, torch.Tensor) else g)
             keras_shape = tuple(getattr(v, "shape", p.shape))
-            if tuple(g.shape) == tuple(p.shape) and tuple(p.shape) != keras_shape:
-                torch_g = g
-            elif tuple(g.shape) == keras_shape:
+            torch_shape = tuple(p.shape)
+            # Keras layout first: where both shapes agree (a square Dense
+            # kernel) a gradient is read as Keras's, as ``v.value.grad`` gives it.
+            if tuple(g.shape) == keras_shape:
                 torch_g = _from_keras(v, g)
+            elif tuple(g.shape) == torch_shape:
+                torch_g = g
             else:
                 raise ValueError(
-                    f"Gradient of shape {tuple(g.shape)} does not match variable {v} of shape {keras_shape}."
+                    f"The gradient for variable '{_var_path(v, i)}' has shape {tuple(g.shape)}, which matches neither "
+                    f"the variable's Keras shape {keras_shape} nor its torch shape {torch_shape}."
                 )
-            given[id(p)] = torch_g.to(device=p.device, dtype=p.dtype)
+            given[id(p)] = torch_g.detach().to(device=p.device, dtype=p.dtype)
         saved = [p.grad for p in self._params]
         try:
             for p in self._params:

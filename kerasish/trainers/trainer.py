@@ -568,11 +568,11 @@ class Trainer:
             return flat[0] if len(flat) == 1 else flat
         return pack_like(struct, flat)
 
-    def _flat_loss(self, x, y, y_true, y_pred, sample_weight):
+    def _flat_loss(self, x, y, y_true, y_pred, sample_weight, training=True):
         """The built-in steps' loss: the compiled loss on (possibly fused)
         outputs plus the model's own losses, or an overridden compute_loss."""
         if type(self).compute_loss is not Trainer.compute_loss:
-            kwargs = {"training": True} if _accepts(self.compute_loss, "training") else {}
+            kwargs = {"training": training} if _accepts(self.compute_loss, "training") else {}
             return self.compute_loss(x=x, y=y, y_pred=self._pack_tensors(y_pred), sample_weight=sample_weight, **kwargs), []
         cl = self._compile_loss
         total, values = (None, [])
@@ -635,7 +635,7 @@ class Trainer:
             self._resolve_pending(y_true, x)
         with torch.no_grad(), self._autocast(self._run_device):
             y_pred = self._forward(x, False, logits=bool(self._fused_layers), workspace=self.__dict__.get("_workspace"))
-            loss, values = self._flat_loss(x, y, y_true, y_pred, sample_weight)
+            loss, values = self._flat_loss(x, y, y_true, y_pred, sample_weight, training=False)
         loss, values = self._strategy.weigh_tracked(self, loss, values)
         self._track(loss, values, y_true, y_pred, sample_weight, _batch_len(x))
         return self._lazy_logs
