@@ -382,3 +382,35 @@ def test_variable_arithmetic_is_on_the_keras_value():
                       (k - 1, value - 1), (1 - k, 1 - value), (torch.ones(4, 3) @ k, torch.ones(4, 3) @ value)):
         assert torch.equal(got.detach(), want)
     assert k == k and k != dense.bias and k in dense.weights
+
+
+@pytest.mark.slow
+def test_kernel_value_inside_a_custom_layer_under_compile_and_export():
+    """``kernel.value`` read in a custom layer's call: trained under
+    ``jit_compile=True``, exported with torch.export, compiled with aot_eager."""
+
+    class Projection(kerasish.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = kerasish.layers.Dense(4)
+
+        def build(self, input_shape):
+            self.dense.build(input_shape)
+
+        def call(self, x):
+            return x @ self.dense.kernel.value + self.dense.bias.value
+
+    inputs = kerasish.Input((6,))
+    model = kerasish.Model(inputs, kerasish.layers.Dense(2)(Projection()(inputs)))
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 6)).astype("float32"), rng.random((64, 2)).astype("float32")
+    kernel = model.layers[1].dense.kernel
+    before = kernel.numpy()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.allclose(before, kernel.numpy())
+    sample = torch.rand(3, 6)
+    expected = model(sample)
+    exported = torch.export.export(model, (sample,)).module()
+    torch.testing.assert_close(exported(sample), expected)
+    torch.testing.assert_close(torch.compile(model, backend="aot_eager")(sample), expected)

@@ -73,14 +73,22 @@ class KerasLayoutTensor(torch.Tensor):
         return torch.Tensor.__repr__(self.as_subclass(torch.Tensor), tensor_contents=tensor_contents)
 
 
+def _exporting() -> bool:
+    """torch.export traces on fake tensors, which take no subclass (and an
+    exported program never reads a gradient). torch.compile keeps the
+    subclass: a compiled custom train_step reads ``v.value.grad``."""
+    is_exporting = getattr(torch.compiler, "is_exporting", None)
+    return is_exporting() if is_exporting is not None else torch.compiler.is_compiling()
+
+
 def keras_layout_view(param: torch.Tensor, to_keras, from_keras) -> torch.Tensor:
     """``to_keras(param)`` as a :class:`KerasLayoutTensor` tied to ``param``.
 
-    Inside torch.compile / tracing (where a gradient is never read from a
-    view) the plain view is returned: compilers need not know the subclass.
+    Under torch.export and torch.jit tracing (where a gradient is never
+    read from a view) the plain view is returned.
     """
     view = to_keras(param)
-    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+    if torch.jit.is_tracing() or _exporting():
         return view
     view = view.as_subclass(KerasLayoutTensor)
     view.__dict__["_kerasish_source"] = (param, to_keras, from_keras)
