@@ -83,3 +83,42 @@ def changed(before, after):
 
 def rng(seed=0):
     return np.random.default_rng(seed)
+
+
+def custom_dense_class(lib):
+    """The Functional API guide's CustomDense (a ``get_config`` without a name), in ``lib``."""
+
+    class CustomDense(lib.layers.Layer):
+        def __init__(self, units=32):
+            super().__init__()
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
+
+        def call(self, inputs):
+            return lib.ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return {"units": self.units}
+
+    return CustomDense
+
+
+def sampling_class(lib):
+    """The VAE examples' Sampling layer: ``(z_mean, z_log_var)`` -> a sample of z, in ``lib``."""
+
+    class Sampling(lib.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = lib.random.SeedGenerator(1337)
+
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            batch = lib.ops.shape(z_mean)[0]
+            dim = lib.ops.shape(z_mean)[1]
+            epsilon = lib.random.normal(shape=(batch, dim), seed=self.seed_generator)
+            return z_mean + lib.ops.exp(0.5 * z_log_var) * epsilon
+
+    return Sampling

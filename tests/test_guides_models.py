@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import kerasish
-from guide_utils import assert_close, assert_history_close, assert_weights_close, changed, rng, sync, to_np
+from guide_utils import (assert_close, assert_history_close, assert_weights_close, changed, custom_dense_class, rng, sampling_class,
+                         sync, to_np)
 
 
 # ----------------------------------------------------------------------
@@ -308,25 +309,6 @@ def test_functional_toy_resnet(keras):
     assert sorted(out[kerasish][1].history) == sorted(out[keras][1].history) == ["acc", "loss", "val_acc", "val_loss"]
 
 
-def custom_dense_class(lib):
-    class CustomDense(lib.layers.Layer):
-        def __init__(self, units=32):
-            super().__init__()
-            self.units = units
-
-        def build(self, input_shape):
-            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True)
-            self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
-
-        def call(self, inputs):
-            return lib.ops.matmul(inputs, self.w) + self.b
-
-        def get_config(self):
-            return {"units": self.units}
-
-    return CustomDense
-
-
 def test_functional_custom_layer_from_config_with_custom_objects(keras):
     x = rng(7).random((5, 4)).astype("float32")
     out, init = {}, None
@@ -604,17 +586,7 @@ def test_layer_config_round_trip_and_training_argument(keras):
 def subclassed_vae(lib, original_dim=64):
     layers, ops = lib.layers, lib.ops
 
-    class Sampling(layers.Layer):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.seed_generator = lib.random.SeedGenerator(1337)
-
-        def call(self, inputs):
-            z_mean, z_log_var = inputs
-            batch = ops.shape(z_mean)[0]
-            dim = ops.shape(z_mean)[1]
-            epsilon = lib.random.normal(shape=(batch, dim), seed=self.seed_generator)
-            return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+    Sampling = sampling_class(lib)
 
     class Encoder(layers.Layer):
         def __init__(self, latent_dim=32, intermediate_dim=64, name="encoder", **kwargs):

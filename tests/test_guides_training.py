@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import kerasish
-from guide_utils import (assert_close, assert_history_close, assert_logs_close, assert_weights_close, changed, rng,
+from guide_utils import (assert_close, assert_history_close, assert_logs_close, assert_weights_close, changed, rng, sampling_class,
                          sync, to_np)
 
 
@@ -564,19 +564,7 @@ def test_knowledge_distillation(keras):
 def vae_parts(lib, latent_dim=2):
     layers, ops = lib.layers, lib.ops
 
-    class Sampling(layers.Layer):
-        """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.seed_generator = lib.random.SeedGenerator(1337)
-
-        def call(self, inputs):
-            z_mean, z_log_var = inputs
-            batch = ops.shape(z_mean)[0]
-            dim = ops.shape(z_mean)[1]
-            epsilon = lib.random.normal(shape=(batch, dim), seed=self.seed_generator)
-            return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+    Sampling = sampling_class(lib)  # uses (z_mean, z_log_var) to sample z, the vector encoding a digit
 
     encoder_inputs = lib.Input(shape=(8, 8, 1))
     x = layers.Conv2D(8, 3, activation="relu", strides=2, padding="same")(encoder_inputs)

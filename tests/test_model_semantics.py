@@ -18,6 +18,7 @@ import torch
 
 import kerasish
 from conftest import assert_close_f32, to_numpy
+from guide_utils import custom_dense_class
 from kerasish.engine.functional import Functional
 
 
@@ -407,27 +408,8 @@ def test_rank_off_by_more_than_one_axis_is_refused():
 # ----------------------------------------------------------------------
 # 6. from_config with custom objects
 # ----------------------------------------------------------------------
-def _custom_dense(lib):
-    class CustomDense(lib.layers.Layer):
-        def __init__(self, units=32):
-            super().__init__()
-            self.units = units
-
-        def build(self, input_shape):
-            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True)
-            self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
-
-        def call(self, inputs):
-            return lib.ops.matmul(inputs, self.w) + self.b
-
-        def get_config(self):
-            return {"units": self.units}  # no name, as in the guide
-
-    return CustomDense
-
-
 def test_model_from_config_with_a_custom_layer_without_name(keras):
-    CustomDense = _custom_dense(kerasish)
+    CustomDense = custom_dense_class(kerasish)
     inputs = kerasish.Input((4,))
     model = kerasish.Model(inputs, CustomDense(10)(inputs))
     new_model = kerasish.Model.from_config(model.get_config(), custom_objects={"CustomDense": CustomDense})
@@ -438,7 +420,7 @@ def test_model_from_config_with_a_custom_layer_without_name(keras):
     assert_close_f32(new_model(x), model(x), terms=4)
 
     # Keras's config of the same model revives here too.
-    KCustomDense = _custom_dense(keras)
+    KCustomDense = custom_dense_class(keras)
     kinputs = keras.Input((4,))
     kmodel = keras.Model(kinputs, KCustomDense(10)(kinputs))
     revived = kerasish.Model.from_config(kmodel.get_config(), custom_objects={"CustomDense": CustomDense})
@@ -447,7 +429,7 @@ def test_model_from_config_with_a_custom_layer_without_name(keras):
 
 
 def test_sequential_from_config_with_custom_objects():
-    CustomDense = _custom_dense(kerasish)
+    CustomDense = custom_dense_class(kerasish)
     model = kerasish.Sequential([kerasish.Input((4,)), CustomDense(3), kerasish.layers.Dense(2)])
     clone = kerasish.Sequential.from_config(model.get_config(), custom_objects={"CustomDense": CustomDense})
     assert type(clone.layers[0]) is CustomDense and clone.output_shape == (None, 2)

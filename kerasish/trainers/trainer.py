@@ -152,7 +152,7 @@ class Trainer:
         known (at compile for a built model, else on the first data); again
         when the outputs changed (``Sequential.add`` after compile)."""
         names = self._output_names()
-        key = (tuple(names), id(self._graph_outputs()))
+        key = (tuple(names), self.__dict__.get("_graph_version"))  # bumped by every graph change
         if self._compile_built_for == key:
             return
         args = self._compile_args
