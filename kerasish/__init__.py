@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 from kerasish import activations, backend, constraints, initializers, regularizers
 from kerasish import layers, models, saving
 from kerasish import applications, callbacks, config, datasets, distribution, losses, metrics, mixed_precision, optimizers, utils
-from kerasish import ops, random
+from kerasish import ops, random, tree
 from kerasish.engine.layer import Layer
 from kerasish.engine.model import Model
 from kerasish.engine.sequential import Sequential
@@ -18,4 +18,20 @@ from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.naming import clear_session
 from kerasish.layers.core.input_layer import Input, InputLayer
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random", "tree"]
+
+# Subpackages imported on first use: they pull optional dependencies
+# (matplotlib for visualization) or are only for tests (testing).
+_LAZY_SUBPACKAGES = ("testing", "visualization")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"kerasish.{name}")
+    raise AttributeError(f"module 'kerasish' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBPACKAGES))

@@ -439,3 +439,15 @@ def test_sequential_from_config_with_custom_objects():
     # and through JSON
     json_clone = kerasish.models.model_from_json(model.to_json(), custom_objects={"CustomDense": CustomDense})
     assert json_clone.output_shape == (None, 2) and json_clone.count_params() == model.count_params()
+
+
+def test_dict_inputs_and_outputs_in_unsorted_key_order_keep_their_shapes():
+    """Flat inputs and outputs follow sorted keys (Keras's tree); shapes and
+    predictions must still come back under their own keys."""
+    b = kerasish.Input((3,), name="b")
+    a = kerasish.Input((5,), name="a")
+    model = kerasish.Model({"zeta": b, "alpha": a}, {"z": kerasish.layers.Dense(2)(b), "y": kerasish.layers.Dense(7)(a)})
+    assert model.input_shape == {"zeta": (None, 3), "alpha": (None, 5)}
+    assert model.output_shape == {"z": (None, 2), "y": (None, 7)}
+    out = model.predict({"zeta": np.ones((4, 3), "float32"), "alpha": np.ones((4, 5), "float32")}, verbose=0)
+    assert list(out) == ["z", "y"] and out["z"].shape == (4, 2) and out["y"].shape == (4, 7)

@@ -38,6 +38,10 @@ from torch import nn
 from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.layer import Layer
 
+# torchvision weight files carry the start of their SHA-256 in the name
+# ("resnet50-0676ba61.pth"), the convention torch.hub checks downloads against.
+_HASH_PREFIX = re.compile(r"-([a-f0-9]*)\.")
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # Keras's "caffe" mode subtracts these from BGR pixels (B, G, R order).
@@ -472,7 +476,7 @@ def _imagenet_state_dict(enum_name, pretty):
     if not os.path.exists(path):
         try:
             os.makedirs(directory, exist_ok=True)
-            match = torch.hub.HASH_REGEX.search(filename)
+            match = _HASH_PREFIX.search(filename)
             download_file(url, path, match.group(1) if match else None)
         except Exception as e:
             raise OSError(

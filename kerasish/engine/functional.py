@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import torch
 
+from kerasish import tree
+
 from . import layout
 from .keras_tensor import KerasTensor, flatten, pack_like
 from .layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
@@ -109,11 +111,9 @@ def _fill(struct, slots):
 
 
 def _flatten_shapes(shapes):
-    if _is_shape_tuple(shapes):
-        return [shapes]
-    if isinstance(shapes, dict):
-        return [s for k in shapes for s in _flatten_shapes(shapes[k])]
-    return [s for sub in shapes for s in _flatten_shapes(sub)]
+    """The shape tuples of a nested structure of shapes, dicts in sorted key
+    order (the order of ``flatten`` and so of ``_inputs_flat``)."""
+    return tree.flatten(shapes, is_leaf=_is_shape_tuple)
 
 
 def _normalize_struct(struct):
@@ -654,7 +654,8 @@ def _pack_shapes(struct, shapes):
         if isinstance(s, KerasTensor):
             return next(it)
         if isinstance(s, dict):
-            return {k: pack(v) for k, v in s.items()}
+            packed = {k: pack(s[k]) for k in sorted(s)}  # the flat shapes come in sorted key order
+            return {k: packed[k] for k in s}
         return [pack(x) for x in s]
 
     return pack(struct)

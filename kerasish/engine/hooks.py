@@ -10,14 +10,17 @@ aside when ``has_forward_hooks`` says so.
 from __future__ import annotations
 
 from torch import nn
-from torch.nn.modules import module as _module_globals
+
+from kerasish import backend_compat
 
 
 def has_forward_hooks(module: nn.Module) -> bool:
-    """Any forward hook or pre-hook on ``module``, its submodules, or globally."""
-    if _module_globals._global_forward_hooks or _module_globals._global_forward_pre_hooks:
-        return True
-    if module._forward_hooks or module._forward_pre_hooks:
-        return True
-    # a leaf module (most layers' nn.Conv2d, nn.MaxPool2d) needs no walk: this runs per batch
-    return bool(module._modules) and any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
+    """Any forward hook or pre-hook on ``module``, its submodules, or globally.
+
+    Args:
+        module: the layer's ``torch.nn.Module``.
+
+    Reads torch's private hook dicts (see ``kerasish/backend_compat.py``); True
+    where this torch does not have them, so the layer calls its module.
+    """
+    return backend_compat.module_has_forward_hooks(module)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from kerasish import tree
+
 
 class KerasHistory(NamedTuple):
     layer: object
@@ -115,33 +117,8 @@ def any_symbolic(struct) -> bool:
     return False
 
 
-def flatten(struct) -> list:
-    """Flatten nested lists/tuples/dicts into a list; dicts in sorted key
-    order, as Keras's ``tree.flatten`` does (so a model's dict outputs line up
-    with Keras's: layer order, weights, and losses given as a list)."""
-    if isinstance(struct, (list, tuple)):
-        out = []
-        for s in struct:
-            out.extend(flatten(s))
-        return out
-    if isinstance(struct, dict):
-        out = []
-        for k in sorted(struct):
-            out.extend(flatten(struct[k]))
-        return out
-    return [struct]
-
-
-def pack_like(struct, flat: list):
-    """Inverse of :func:`flatten`: rebuild ``struct``'s nesting from ``flat``."""
-    it = iter(flat)
-
-    def _pack(s):
-        if isinstance(s, (list, tuple)):
-            return type(s)(_pack(x) for x in s)
-        if isinstance(s, dict):
-            packed = {k: _pack(s[k]) for k in sorted(s)}
-            return {k: packed[k] for k in s}  # filled in sorted order, given back in the struct's own
-        return next(it)
-
-    return _pack(struct)
+# Keras's leaf rules (kerasish.tree): dicts in sorted key order, so a model's
+# dict outputs line up with Keras's (layer order, weights, losses given as a
+# list); None is a leaf. Aliases, not wrappers: they run per batch.
+flatten = tree.flatten
+pack_like = tree.pack_sequence_as  # the inverse of flatten

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from kerasish import tree
+
 from . import layout
 from .keras_tensor import KerasTensor, any_symbolic, flatten
 from .naming import auto_name
@@ -768,12 +770,10 @@ class _LayerVariable(Variable):
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
-        from torch.utils._pytree import tree_map
-
         def unwrap(a):
             return a.value if isinstance(a, Variable) else a
 
-        return func(*tree_map(unwrap, args), **tree_map(unwrap, kwargs or {}))
+        return func(*tree.map_structure(unwrap, args), **tree.map_structure(unwrap, kwargs or {}))
 
 
 class _LayerList(nn.ModuleList):
@@ -781,12 +781,8 @@ class _LayerList(nn.ModuleList):
 
 
 def _convert_leaves(fn, struct):
-    """Apply ``fn`` to every leaf (array, tensor, number) of nested lists/tuples/dicts."""
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_convert_leaves(fn, s) for s in struct)
-    if isinstance(struct, dict):
-        return {k: _convert_leaves(fn, v) for k, v in struct.items()}
-    return fn(struct)
+    """Apply ``fn`` to every leaf (array, tensor, number, None) of a nested structure."""
+    return tree.map_structure(fn, struct)
 
 
 def _shapes_of(struct):

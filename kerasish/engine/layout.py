@@ -72,7 +72,11 @@ def keras_shape(internal_shape_):
 
 
 def map_structure(fn, struct):
-    """Apply ``fn`` to every tensor in a (possibly nested) list/tuple/dict."""
+    """Apply ``fn`` to every tensor in a (possibly nested) list/tuple/dict.
+
+    Hand-written rather than ``kerasish.tree.map_structure``: it runs on every
+    layer call inside a model's forward, and for small lists this recursion is
+    several times cheaper than a tree map with a Python callback."""
     if isinstance(struct, (list, tuple)):
         return type(struct)(map_structure(fn, s) for s in struct)
     if isinstance(struct, dict):

@@ -13,6 +13,8 @@ import operator
 import numpy as np
 import torch
 
+from kerasish import backend_compat
+
 
 def _identity(t):
     return t
@@ -38,7 +40,8 @@ class KerasLayoutTensor(torch.Tensor):
     layer's ``call`` or a regularizer back-propagates into the parameter.
     """
 
-    __torch_function__ = torch._C._disabled_torch_function_impl
+    # operations return plain tensors: torch's private disabled impl, gated (with a public fallback) in backend_compat
+    __torch_function__ = backend_compat.disabled_torch_function
 
     @property
     def grad(self):
@@ -73,22 +76,16 @@ class KerasLayoutTensor(torch.Tensor):
         return torch.Tensor.__repr__(self.as_subclass(torch.Tensor), tensor_contents=tensor_contents)
 
 
-def _exporting() -> bool:
-    """torch.export traces on fake tensors, which take no subclass (and an
-    exported program never reads a gradient). torch.compile keeps the
-    subclass: a compiled custom train_step reads ``v.value.grad``."""
-    is_exporting = getattr(torch.compiler, "is_exporting", None)
-    return is_exporting() if is_exporting is not None else torch.compiler.is_compiling()
-
-
 def keras_layout_view(param: torch.Tensor, to_keras, from_keras) -> torch.Tensor:
     """``to_keras(param)`` as a :class:`KerasLayoutTensor` tied to ``param``.
 
     Under torch.export and torch.jit tracing (where a gradient is never
-    read from a view) the plain view is returned.
+    read from a view, and fake tensors take no subclass) the plain view is
+    returned; torch.compile keeps the subclass, so a compiled custom
+    train_step reads ``v.value.grad``.
     """
     view = to_keras(param)
-    if torch.jit.is_tracing() or _exporting():
+    if torch.jit.is_tracing() or backend_compat.is_exporting():
         return view
     view = view.as_subclass(KerasLayoutTensor)
     view.__dict__["_kerasish_source"] = (param, to_keras, from_keras)

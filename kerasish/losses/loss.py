@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from kerasish import tree
 from kerasish.engine.layer import _dtype_name
 from kerasish.engine.naming import unique_name, to_snake_case
 
@@ -197,14 +198,6 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     return reduce_values(values, sample_weight, reduction)
 
 
-def _map_structure(fn, x):
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map_structure(fn, a) for a in x)
-    if isinstance(x, dict):
-        return {k: _map_structure(fn, v) for k, v in x.items()}
-    return fn(x)
-
-
 def _first_tensor(x):
     if isinstance(x, torch.Tensor):
         return x
@@ -273,7 +266,7 @@ class Loss:
         ref = _first_tensor(y_pred)
         device = ref.device if ref is not None else None
         dtype = self._torch_dtype
-        y_pred = _map_structure(lambda x: to_tensor(x, dtype=dtype, device=device), y_pred)
+        y_pred = tree.map_structure(lambda x: to_tensor(x, dtype=dtype, device=device), y_pred)
         keep_int = self._keeps_integer_labels
 
         def _labels(x):
@@ -282,7 +275,7 @@ class Loss:
                 return t
             return t.to(dtype) if t.dtype != dtype else t
 
-        y_true = _map_structure(_labels, y_true)
+        y_true = tree.map_structure(_labels, y_true)
         losses = self.call(y_true, y_pred)
         out_mask = get_mask(losses)
         if in_mask is not None and out_mask is not None:

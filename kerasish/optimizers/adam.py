@@ -24,24 +24,18 @@ import math
 
 import numpy as np
 import torch
-from torch.optim import optimizer as torch_optim_base  # its global step hooks
+
+from kerasish import backend_compat
 
 from .base_optimizer import Optimizer, _check_number, _check_unit_interval
 
 __all__ = ["Adam", "AdamW"]
 
-_FUSED_DEVICES = ("cuda", "mps", "xpu", "cpu")
-
 
 def _use_fused(params) -> bool:
     if not params:
         return False
-    try:
-        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-
-        devices = set(_get_fused_kernels_supported_devices())
-    except Exception:  # pragma: no cover - older torch
-        devices = {"cuda"}
+    devices = backend_compat.fused_kernel_devices()  # a private query, gated there
     return all(
         type(p) in (torch.Tensor, torch.nn.Parameter) and p.device.type in devices and p.is_floating_point()
         and p.dtype in (torch.float64, torch.float32, torch.float16, torch.bfloat16)
@@ -199,11 +193,15 @@ class Adam(Optimizer):
         step: 3% of an MNIST-network step on a CPU). Only where that is all
         ``step()`` would do: the fused kernel, one device and dtype, float
         hyperparameters, no step hooks and no learning-rate scheduler of
-        torch's wrapping ``step``."""
+        torch's wrapping ``step``.
+
+        ``torch._fused_adamw_`` and torch's step-hook dicts are private: both
+        are gated in ``kerasish/backend_compat.py``, and where this torch lacks
+        either, ``step()`` runs (the same kernel, through the wrapper)."""
         opt = self._torch_optimizer
-        if not self._match_grad_strides or "step" in opt.__dict__ or opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks:
+        if not backend_compat.HAS_FUSED_ADAMW or not self._match_grad_strides or "step" in opt.__dict__:
             return False
-        if torch_optim_base._global_optimizer_pre_hooks or torch_optim_base._global_optimizer_post_hooks:
+        if backend_compat.optimizer_has_step_hooks(opt):
             return False
         first = self._params[0]
         if any(p.device != first.device or p.dtype != first.dtype for p in self._params):
@@ -219,11 +217,11 @@ class Adam(Optimizer):
                 steps = [s["step"] for s in slots]
                 torch._foreach_add_(steps, 1)
                 beta1, beta2 = group["betas"]
-                torch._fused_adamw_(
+                backend_compat.fused_adamw_(
                     params, [p.grad for p in params], [s["exp_avg"] for s in slots], [s["exp_avg_sq"] for s in slots],
                     [s["max_exp_avg_sq"] for s in slots] if group["amsgrad"] else [], steps,
                     amsgrad=group["amsgrad"], lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-                    eps=group["eps"], maximize=False, grad_scale=None, found_inf=None,
+                    eps=group["eps"],
                 )
         return True
 

@@ -169,7 +169,14 @@ def _check_no_pickle(filepath):
     import io
     import json
 
-    from torch.export.pt2_archive import constants as c
+    try:
+        from torch.export.pt2_archive import constants as c
+    except ImportError:  # an older torch describes no archive layout to check against
+        raise ValueError(
+            f"Cannot check '{filepath}' for pickled content with this torch ({torch.__version__}, which has no "
+            "torch.export.pt2_archive): upgrade torch to load it in safe mode, or pass safe_mode=False only if you "
+            "trust the file."
+        ) from None
 
     def refuse(why):
         raise ValueError(
@@ -267,7 +274,7 @@ def _leaves(sig):
     if isinstance(sig, (list, tuple)):
         return [leaf for s in sig for leaf in _leaves(s)]
     if isinstance(sig, dict):
-        return [leaf for k in sig for leaf in _leaves(sig[k])]
+        return [leaf for k in sorted(sig) for leaf in _leaves(sig[k])]  # the model's flat inputs' order
     return [sig]
 
 

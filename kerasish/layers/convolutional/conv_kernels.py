@@ -21,15 +21,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from kerasish import backend_compat
 from kerasish.engine import layout
 
 # glibc's largest dynamic mmap threshold: blocks above it go back to the OS when freed.
 LARGE_OUTPUT_BYTES = 32 * 2**20
 
-try:
-    _conv_add_inplace = torch.ops.mkldnn._convolution_pointwise_.binary
-except (AttributeError, RuntimeError):  # a torch built without oneDNN
-    _conv_add_inplace = None
+# oneDNN's in-place "conv + add" (private: torch.ops.mkldnn._convolution_pointwise_.binary),
+# None where this torch lacks it: then ``into_applies`` says no and the layer runs F.conv2d.
+# The gate and its reason are in kerasish/backend_compat.py.
+_conv_add_inplace = backend_compat.conv_add_inplace
 
 
 def output_shape(x: Tensor, conv: nn.Conv2d) -> tuple:
@@ -46,14 +47,16 @@ def into_applies(x: Tensor, conv: nn.Conv2d) -> bool:
 
     Inference (no autograd, no autocast) on a CPU in float32 channels_last
     memory, where torch itself would run oneDNN, outside torch.compile /
-    tracing / export, for an output of at least ``LARGE_OUTPUT_BYTES``.
-    The caller has checked that the padding is the module's own.
+    tracing / export, for an output of at least ``LARGE_OUTPUT_BYTES``, and a
+    batch of two or more: for a single image ``F.conv2d`` takes another oneDNN
+    route, whose sums differ in the last bits. The caller has checked that the
+    padding is the module's own.
     """
     # the output's size (about: padding aside) first, the usual reason to say no
     return (x.shape[0] * conv.out_channels * x.shape[2] * x.shape[3] * 4 // (conv.stride[0] * conv.stride[1]) >= LARGE_OUTPUT_BYTES
-            and _conv_add_inplace is not None and x.device.type == "cpu" and x.dtype == torch.float32
+            and _conv_add_inplace is not None and x.shape[0] > 1 and x.device.type == "cpu" and x.dtype == torch.float32
             and conv.weight.dtype == torch.float32 and not torch.is_grad_enabled()
-            and not torch.is_autocast_enabled("cpu") and torch.backends.mkldnn.is_available()
+            and not backend_compat.cpu_autocast_enabled() and torch.backends.mkldnn.is_available()
             and torch.backends.mkldnn.enabled and isinstance(conv.padding, tuple) and conv.padding_mode == "zeros"
             and layout.is_channels_last(x) and not torch.compiler.is_compiling() and not torch.jit.is_tracing())
 

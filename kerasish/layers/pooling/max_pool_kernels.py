@@ -11,7 +11,9 @@ kernel with the same results:
   ``opaque_max_pool``, torch's own pooling kernels wrapped as a custom op so
   that inductor calls them instead of generating its own pooling-with-indices
   loops, which on a CPU are several times slower than torch's (they made a
-  compiled fruit-network step slower than an eager one).
+  compiled fruit-network step slower than an eager one). The op needs
+  ``torch.library.custom_op`` (torch >= 2.4); older torch compiles
+  ``F.max_pool2d``.
 
 Neither applies when exporting (``torch.export``, ONNX) or tracing: exported
 graphs keep the ``max_pool2d`` op their readers expect.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from kerasish import backend_compat
 from kerasish.engine import layout
 
 
@@ -63,43 +66,49 @@ def halving_max_pool(x: Tensor) -> Tensor:
 
 def opaque_applies(x: Tensor) -> bool:
     """Whether a max pool of ``x`` being compiled for training should call torch's kernels."""
-    return (torch.compiler.is_compiling() and not torch.compiler.is_exporting() and x.device.type == "cpu"
-            and x.requires_grad and torch.is_grad_enabled())
+    return (_max_pool2d is not None and torch.compiler.is_compiling() and not backend_compat.is_exporting()
+            and x.device.type == "cpu" and x.requires_grad and torch.is_grad_enabled())
 
 
-@torch.library.custom_op("kerasish::max_pool2d", mutates_args=())
-def _max_pool2d(x: Tensor, kernel: list[int], stride: list[int], padding: list[int]) -> tuple[Tensor, Tensor]:
-    return torch.ops.aten.max_pool2d_with_indices(x, kernel, stride, padding)
+def _define_opaque_ops():
+    """The custom ops ``kerasish::max_pool2d`` and its backward, with autograd
+    and fake-tensor rules; ``torch.library.custom_op`` is torch >= 2.4's."""
+
+    @torch.library.custom_op("kerasish::max_pool2d", mutates_args=())
+    def max_pool2d(x: Tensor, kernel: list[int], stride: list[int], padding: list[int]) -> tuple[Tensor, Tensor]:
+        return torch.ops.aten.max_pool2d_with_indices(x, kernel, stride, padding)
+
+    @max_pool2d.register_fake
+    def _(x, kernel, stride, padding):
+        return torch.ops.aten.max_pool2d_with_indices(x, kernel, stride, padding)  # torch's shape rules, on fake tensors
+
+    @torch.library.custom_op("kerasish::max_pool2d_backward", mutates_args=())
+    def max_pool2d_backward(grad: Tensor, x: Tensor, indices: Tensor, kernel: list[int], stride: list[int],
+                            padding: list[int]) -> Tensor:
+        return torch.ops.aten.max_pool2d_with_indices_backward(grad, x, kernel, stride, padding, [1, 1], False, indices)
+
+    @max_pool2d_backward.register_fake
+    def _(grad, x, indices, kernel, stride, padding):
+        return torch.empty_like(x)
+
+    def setup_context(ctx, inputs, output):
+        x, ctx.kernel, ctx.stride, ctx.padding = inputs
+        ctx.save_for_backward(x, output[1])
+
+    def backward(ctx, grad, _grad_indices):
+        x, indices = ctx.saved_tensors
+        return max_pool2d_backward(grad, x, indices, ctx.kernel, ctx.stride, ctx.padding), None, None, None
+
+    max_pool2d.register_autograd(backward, setup_context=setup_context)
+    return max_pool2d
 
 
-@_max_pool2d.register_fake
-def _(x, kernel, stride, padding):
-    return torch.ops.aten.max_pool2d_with_indices(x, kernel, stride, padding)  # torch's shape rules, on fake tensors
-
-
-@torch.library.custom_op("kerasish::max_pool2d_backward", mutates_args=())
-def _max_pool2d_backward(grad: Tensor, x: Tensor, indices: Tensor, kernel: list[int], stride: list[int], padding: list[int]) -> Tensor:
-    return torch.ops.aten.max_pool2d_with_indices_backward(grad, x, kernel, stride, padding, [1, 1], False, indices)
-
-
-@_max_pool2d_backward.register_fake
-def _(grad, x, indices, kernel, stride, padding):
-    return torch.empty_like(x)
-
-
-def _setup_context(ctx, inputs, output):
-    x, ctx.kernel, ctx.stride, ctx.padding = inputs
-    ctx.save_for_backward(x, output[1])
-
-
-def _backward(ctx, grad, _grad_indices):
-    x, indices = ctx.saved_tensors
-    return _max_pool2d_backward(grad, x, indices, ctx.kernel, ctx.stride, ctx.padding), None, None, None
-
-
-_max_pool2d.register_autograd(_backward, setup_context=_setup_context)
+# Where torch has no custom_op (< 2.4) there is no opaque op: ``opaque_applies``
+# says no and the layer runs F.max_pool2d (see kerasish/backend_compat.py).
+_max_pool2d = _define_opaque_ops() if backend_compat.HAS_CUSTOM_OP else None
 
 
 def opaque_max_pool(x: Tensor, kernel, stride, padding) -> Tensor:
-    """``F.max_pool2d(x, kernel, stride, padding)`` that inductor leaves to torch."""
+    """``F.max_pool2d(x, kernel, stride, padding)`` that inductor leaves to torch
+    (only where ``opaque_applies``: the op exists)."""
     return _max_pool2d(x, list(kernel), list(stride), list(padding))[0]
