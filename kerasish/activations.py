@@ -20,6 +20,8 @@ import functools
 import torch
 import torch.nn.functional as F
 
+from kerasish.saving import serialization_lib
+
 __all__ = [
     "relu",
     "relu6",
@@ -405,55 +407,50 @@ _BY_NAME = {**ALL_ACTIVATIONS, **ALIASES}
 _NAME_OF = {id(fn): name for name, fn in ALL_ACTIVATIONS.items()}
 
 
+serialization_lib.register_builtins("activations", "keras.activations", _BY_NAME)
+
+
 def _unknown(name):
-    return ValueError(
-        f"Unknown activation: {name!r}. Known: {', '.join(sorted(_BY_NAME))}"
-    )
+    return serialization_lib.unknown_object_error(name, "activation", function=True, known=sorted(_BY_NAME))
 
 
-def _lookup(name: str):
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise _unknown(name) from None
+def _lookup(name: str, custom_objects=None):
+    """A built-in, or a function passed in ``custom_objects``, a scope or the registry."""
+    obj = serialization_lib.lookup(name, custom_objects, _BY_NAME)
+    if obj is None:
+        raise _unknown(name)
+    return obj
 
 
 def serialize(activation):
     """Return the Keras name of a built-in activation (``swish`` -> ``"silu"``).
 
-    A custom function gives Keras 3's dict form
-    ``{"module", "class_name": "function", "config": name, "registered_name"}``;
-    a callable object with ``get_config`` gives its class dict form.
+    A custom function gives Keras 3's dict form ``{"module": "builtins",
+    "class_name": "function", "config": <registered name>, "registered_name":
+    "function"}``; a callable object with ``get_config`` gives its class dict form.
     """
     name = _NAME_OF.get(id(activation))
     if name is not None:
         return name
     if callable(getattr(activation, "get_config", None)):
-        cls = type(activation)
-        return {
-            "module": cls.__module__,
-            "class_name": cls.__name__,
-            "config": activation.get_config(),
-            "registered_name": cls.__name__,
-        }
+        return serialization_lib.serialize_class_instance(activation)
     fn_name = getattr(activation, "__name__", None)
     if callable(activation) and fn_name and fn_name != "<lambda>":
-        return {
-            "module": getattr(activation, "__module__", None),
-            "class_name": "function",
-            "config": fn_name,
-            "registered_name": fn_name,
-        }
+        return serialization_lib.serialize_function(activation)
     raise ValueError(f"Cannot serialize activation {activation!r}.")
 
 
 def deserialize(config, custom_objects=None):
-    """Inverse of ``serialize``: a name or a Keras dict -> the function."""
-    custom_objects = custom_objects or {}
+    """Inverse of ``serialize``: a name or a Keras dict -> the function.
+
+    Args:
+        config: a name (``"relu"``, ``"my_pkg>scaled"``) or a config dict.
+        custom_objects: name -> function or class for custom activations
+            (scopes and registered functions are searched too).
+    """
     if isinstance(config, str):
-        if config in custom_objects:
-            return custom_objects[config]
-        return _lookup(config)
+        obj = _lookup(config, custom_objects)
+        return obj() if isinstance(obj, type) else obj
     if isinstance(config, dict):
         class_name = config.get("class_name")
         inner = config.get("config")
@@ -462,13 +459,11 @@ def deserialize(config, custom_objects=None):
             if not isinstance(name, str):
                 raise ValueError(f"Cannot deserialize activation from {config!r}.")
             return deserialize(name, custom_objects)
-        if class_name in custom_objects:
-            obj = custom_objects[class_name]
-            if isinstance(obj, type):
-                return obj(**(inner or {}))
-            return obj
+        obj = serialization_lib.resolve(config, custom_objects)
+        if obj is not None:
+            return serialization_lib.instantiate(obj, config, custom_objects) if isinstance(obj, type) else obj
         # {"class_name": "relu", "config": {...}}: a name with keyword args.
-        fn = _lookup(class_name)
+        fn = _lookup(class_name, custom_objects)
         if isinstance(inner, dict) and inner:
             wrapped = functools.partial(fn, **inner)
             functools.update_wrapper(wrapped, fn)
@@ -484,7 +479,7 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        return _lookup(identifier)
+        return deserialize(identifier)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):

@@ -24,6 +24,8 @@ import numbers
 import numpy as np
 import torch
 
+from kerasish.saving import serialization_lib
+
 __all__ = [
     "Initializer",
     "Zeros",
@@ -573,25 +575,23 @@ ALL_INITIALIZERS.update(
 )
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Unknown initializer: {identifier!r}. "
-        f"Known: {', '.join(sorted(ALL_INITIALIZERS))}"
-    )
+serialization_lib.register_builtins("initializers", _KERAS_MODULE, ALL_INITIALIZERS)
 
 
 def serialize(initializer):
     """Keras 3 dict form: ``{"module", "class_name", "config", "registered_name"}``."""
-    from kerasish.saving.object_registration import serialize_small_object
-
-    return serialize_small_object(initializer, Initializer, ALL_INITIALIZERS, _KERAS_MODULE, "initializer")
+    return serialization_lib.serialize_object_of(initializer, Initializer, "initializer")
 
 
 def deserialize(config, custom_objects=None):
-    """Build an initializer from a name or a (Keras 2 or 3) config dict."""
-    from kerasish.saving.object_registration import deserialize_small_object
+    """Build an initializer from a name or a (Keras 2 or 3) config dict.
 
-    return deserialize_small_object(config, ALL_INITIALIZERS, _unknown, "initializer", custom_objects)
+    Args:
+        config: a name (``"glorot_uniform"``) or a config dict.
+        custom_objects: name -> class or function for custom initializers
+            (scopes and registered objects are searched too).
+    """
+    return serialization_lib.deserialize_object_of(config, custom_objects, ALL_INITIALIZERS, "initializer")
 
 
 def get(identifier):

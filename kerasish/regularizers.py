@@ -18,6 +18,8 @@ import numbers
 
 import torch
 
+from kerasish.saving import serialization_lib
+
 __all__ = [
     "Regularizer",
     "L1",
@@ -192,29 +194,19 @@ ALL_REGULARIZERS = {
 }
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Unknown regularizer: {identifier!r}. "
-        f"Known: {', '.join(sorted(ALL_REGULARIZERS))}"
-    )
+serialization_lib.register_builtins("regularizers", _KERAS_MODULE, ALL_REGULARIZERS)
 
 
 def serialize(regularizer):
     """Keras 3 dict form: ``{"module", "class_name", "config", "registered_name"}``."""
-    from kerasish.saving.object_registration import serialize_small_object
-
-    return serialize_small_object(regularizer, Regularizer, ALL_REGULARIZERS, _KERAS_MODULE, "regularizer")
+    return serialization_lib.serialize_object_of(regularizer, Regularizer, "regularizer")
 
 
 def deserialize(config, custom_objects=None):
     """Build a regularizer from a name or a (Keras 2 or 3) config dict."""
-    from kerasish.saving.object_registration import deserialize_small_object
-
-    return deserialize_small_object(config, ALL_REGULARIZERS, _unknown, "regularizer", custom_objects)
+    return serialization_lib.deserialize_object_of(config, custom_objects, ALL_REGULARIZERS, "regularizer")
 
 
 def get(identifier):
     """Resolve a regularizer: None, name, instance, class, config dict or callable."""
-    from kerasish.saving.object_registration import get_small_object
-
-    return get_small_object(identifier, deserialize, "regularizer")
+    return serialization_lib.get_object(identifier, deserialize, "regularizer")

@@ -1,6 +1,7 @@
 """Shared test helpers. Keras 3 (torch backend) is the oracle: the same
 weights and inputs go through both libraries and the outputs are compared."""
 
+import functools
 import math
 import os
 
@@ -9,6 +10,8 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import numpy as np
 import pytest
 import torch
+
+from kerasish.testing import run_layer_test
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +139,16 @@ def assert_config_like_keras(ours, theirs, extra=()):
     assert set(ours) - set(extra) == set(theirs), (sorted(ours), sorted(theirs))
     for k, v in theirs.items():
         assert _plain(ours[k]) == _plain(v), (k, ours[k], v)
+
+
+@pytest.fixture
+def layer_test(keras):
+    """``kerasish.testing.run_layer_test`` with this session's Keras as the parity oracle.
+
+    Use as ``layer_test(Conv2D, {"filters": 4, "kernel_size": 3}, input_shape=(2, 8, 8, 3),
+    expected_num_trainable_weights=2, keras_parity=True)``.
+    """
+    return functools.partial(run_layer_test, keras_module=keras)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from kerasish import Input, Model, Sequential
 from kerasish.layers import Conv2D, Dense, Flatten, InputLayer, MaxPool2D, MaxPooling2D
 
 from conftest import assert_close_f32, to_numpy
+from seed_networks import FRUIT_PARAMS, fruit_classifier, mnist_cnn
 
 
 def small_cnn(name=None):
@@ -334,20 +335,10 @@ def test_graph_errors():
 # ----------------------------------------------------------------------------
 # Parity with Keras on whole seed networks
 # ----------------------------------------------------------------------------
-def _fruit(L, M, I):
-    x0 = I([100, 100, 3])
-    x = x0
-    for f in [32, 32, 32, "p", 64, 64, 64, "p", 128, 128, 128, "p", 256, 256, "p"]:
-        x = L.MaxPool2D()(x) if f == "p" else L.Conv2D(f, kernel_size=(3, 3), strides=(1, 1), padding="same", activation="relu")(x)
-    x = L.Flatten()(x)
-    x = L.Dense(1024, activation="relu")(x)
-    return M(inputs=x0, outputs=L.Dense(60, activation="softmax")(x))
-
-
 def test_seed_001_fruit_network_matches_keras(keras):
-    km = _fruit(keras.layers, keras.Model, keras.Input)
-    om = _fruit(kerasish.layers, kerasish.Model, kerasish.Input)
-    assert om.count_params() == km.count_params() == 10_865_724
+    km = fruit_classifier(keras)
+    om = fruit_classifier(kerasish)
+    assert om.count_params() == km.count_params() == FRUIT_PARAMS
     assert [tuple(l.output.shape) for l in om.layers] == [tuple(l.output.shape) for l in km.layers]
     om.set_weights(km.get_weights())
     x = np.random.rand(2, 100, 100, 3).astype("float32")
@@ -356,15 +347,8 @@ def test_seed_001_fruit_network_matches_keras(keras):
 
 
 def test_seed_000_mnist_network_matches_keras(keras):
-    def make(L, S):
-        return S([L.Conv2D(8, 3, input_shape=(28, 28, 1), use_bias=False), L.MaxPooling2D(pool_size=2), L.Flatten(), L.Dense(10, activation="softmax")])
-
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        km = make(keras.layers, keras.Sequential)
-    om = make(kerasish.layers, kerasish.Sequential)
+    km = mnist_cnn(keras)
+    om = mnist_cnn(kerasish)
     assert om.count_params() == km.count_params() == 13_602
     om.set_weights(km.get_weights())
     x = np.random.rand(3, 28, 28, 1).astype("float32")

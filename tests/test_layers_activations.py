@@ -9,7 +9,7 @@ import torch
 import kerasish
 from kerasish.layers import ELU, Input, LeakyReLU, PReLU, ReLU, Softmax
 
-from conftest import assert_config_like_keras, assert_layer_parity, to_numpy
+from conftest import assert_config_like_keras, to_numpy
 
 
 def _x(rng, shape):
@@ -35,10 +35,10 @@ RELU_KW = [
 
 @pytest.mark.parametrize("kw", RELU_KW)
 @pytest.mark.parametrize("shape", SHAPES)
-def test_relu_parity(keras, rng, kw, shape):
-    kl, kr = ReLU(**kw, name="r"), keras.layers.ReLU(**kw, name="r")
-    assert_layer_parity(kl, kr, _x(rng, shape))
-    assert_config_like_keras(kl.get_config(), kr.get_config())
+def test_relu_parity(layer_test, rng, kw, shape):
+    result = layer_test(ReLU, dict(kw, name="r"), input_data=_x(rng, shape), keras_parity=True, expected_output_shape=shape,
+                        expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
+    assert_config_like_keras(result.layer.get_config(), result.keras_layer.get_config())
 
 
 def test_relu_native_modules():
@@ -54,10 +54,10 @@ def test_relu_native_modules():
 
 @pytest.mark.parametrize("kw", [{}, {"negative_slope": 0.01}, {"negative_slope": 0.0}, {"negative_slope": 2}])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_leaky_relu_parity(keras, rng, kw, shape):
-    kl, kr = LeakyReLU(**kw, name="l"), keras.layers.LeakyReLU(**kw, name="l")
-    assert_layer_parity(kl, kr, _x(rng, shape))
-    assert_config_like_keras(kl.get_config(), kr.get_config())
+def test_leaky_relu_parity(layer_test, rng, kw, shape):
+    result = layer_test(LeakyReLU, dict(kw, name="l"), input_data=_x(rng, shape), keras_parity=True, expected_output_shape=shape,
+                        expected_num_trainable_weights=0)
+    assert_config_like_keras(result.layer.get_config(), result.keras_layer.get_config())
 
 
 def test_leaky_relu_default_and_alpha_alias(keras):
@@ -72,10 +72,11 @@ def test_leaky_relu_default_and_alpha_alias(keras):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.5, 2.5])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_elu_parity(keras, rng, alpha, shape):
-    kl, kr = ELU(alpha=alpha, name="e"), keras.layers.ELU(alpha=alpha, name="e")
-    assert_layer_parity(kl, kr, _x(rng, shape))
-    assert_config_like_keras(kl.get_config(), kr.get_config())
+def test_elu_parity(layer_test, rng, alpha, shape):
+    result = layer_test(ELU, dict(alpha=alpha, name="e"), input_data=_x(rng, shape), keras_parity=True, expected_output_shape=shape,
+                        expected_num_trainable_weights=0)
+    kl = result.layer
+    assert_config_like_keras(kl.get_config(), result.keras_layer.get_config())
     assert isinstance(kl.torch_module, torch.nn.ELU) and kl.torch_module.alpha == alpha
 
 
@@ -96,14 +97,12 @@ PRELU_CASES = [
 
 
 @pytest.mark.parametrize("shape,shared", PRELU_CASES)
-def test_prelu_parity(keras, rng, shape, shared):
-    kr = keras.layers.PReLU(shared_axes=shared, name="p")
-    kr.build((None,) + shape[1:])
-    kr.set_weights([rng.normal(size=w.shape).astype("float32") for w in kr.weights])
-    kl = PReLU(shared_axes=shared, name="p")
-    assert_layer_parity(kl, kr, _x(rng, shape))
-    assert_config_like_keras(kl.get_config(), kr.get_config())
-    assert len(kl.trainable_weights) == 1
+def test_prelu_parity(layer_test, rng, shape, shared):
+    result = layer_test(PReLU, dict(shared_axes=shared, name="p"), input_data=_x(rng, shape), keras_parity=True,
+                        weights=lambda shapes: [rng.normal(size=s).astype("float32") for s in shapes],
+                        expected_output_shape=shape, expected_num_trainable_weights=1, expected_num_non_trainable_weights=0)
+    assert_config_like_keras(result.layer.get_config(), result.keras_layer.get_config())
+    assert len(result.layer.trainable_weights) == 1
 
 
 @pytest.mark.parametrize("shape,shared", [((4, 7), None), ((3, 5, 6), [1]), ((2, 5, 6, 4), [1, 2]), ((2, 5, 6, 4), None), ((2, 5, 6, 4), [3])])
@@ -160,10 +159,10 @@ SOFTMAX_CASES = [((4, 7), -1), ((4, 7), 1), ((3, 5, 6), 1), ((3, 5, 6), -1), ((2
 
 
 @pytest.mark.parametrize("shape,axis", SOFTMAX_CASES)
-def test_softmax_parity(keras, rng, shape, axis):
-    kl, kr = Softmax(axis=axis, name="s"), keras.layers.Softmax(axis=axis, name="s")
-    assert_layer_parity(kl, kr, _x(rng, shape))
-    assert_config_like_keras(kl.get_config(), kr.get_config())
+def test_softmax_parity(layer_test, rng, shape, axis):
+    result = layer_test(Softmax, dict(axis=axis, name="s"), input_data=_x(rng, shape), keras_parity=True, expected_output_shape=shape,
+                        expected_num_trainable_weights=0)
+    assert_config_like_keras(result.layer.get_config(), result.keras_layer.get_config())
 
 
 @pytest.mark.parametrize("shape,axis", [((4, 7), -1), ((2, 5, 6, 4), -1), ((2, 5, 6, 4), 2), ((2, 5, 6, 4), [1, 2])])

@@ -11,7 +11,7 @@ import torch
 import kerasish
 from kerasish import layers as L
 
-from conftest import _plain, assert_close_f32, assert_config_like_keras, assert_layer_parity, to_numpy
+from conftest import _plain, assert_close_f32, assert_config_like_keras, to_numpy
 
 RNG = np.random.default_rng(1234)
 
@@ -49,35 +49,36 @@ def _ids(cases):
 # Conv2D
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("k,s,d,p,hw,df", CONV_CASES, ids=_ids(CONV_CASES))
-def test_conv2d_parity_grid(keras, k, s, d, p, hw, df):
+def test_conv2d_parity_grid(layer_test, k, s, d, p, hw, df):
     filters = 1 + (k + s) % 4
     kw = dict(kernel_size=k, strides=s, dilation_rate=d, padding=p, data_format=df)
     x = _x(hw + (3,), df == "channels_first")
-    assert_layer_parity(L.Conv2D(filters, **kw), keras.layers.Conv2D(filters, **kw), x)
+    layer_test(L.Conv2D, dict(filters=filters, **kw), input_data=x, keras_parity=True,
+               expected_num_trainable_weights=2, expected_num_non_trainable_weights=0, expected_num_losses=0)
 
 
 @pytest.mark.parametrize("k", [(2, 3), (4, 1), (3, 5)])
 @pytest.mark.parametrize("s", [1, (2, 3), (3, 1)])
-def test_conv2d_rectangular_kernels_and_strides(keras, k, s):
+def test_conv2d_rectangular_kernels_and_strides(layer_test, k, s):
     for p in ("valid", "same"):
-        kw = dict(kernel_size=k, strides=s, padding=p)
-        assert_layer_parity(L.Conv2D(3, **kw), keras.layers.Conv2D(3, **kw), _x((8, 9, 2)))
+        kw = dict(filters=3, kernel_size=k, strides=s, padding=p)
+        layer_test(L.Conv2D, kw, input_data=_x((8, 9, 2)), keras_parity=True, expected_num_trainable_weights=2)
 
 
 @pytest.mark.parametrize("groups,cin,filters", [(2, 4, 6), (3, 6, 3), (6, 6, 12)])
 @pytest.mark.parametrize("df", ["channels_last", "channels_first"])
-def test_conv2d_groups(keras, groups, cin, filters, df):
-    kw = dict(kernel_size=3, padding="same", strides=2, groups=groups, data_format=df)
-    got, _ = assert_layer_parity(L.Conv2D(filters, **kw), keras.layers.Conv2D(filters, **kw), _x((9, 8, cin), df == "channels_first"))
+def test_conv2d_groups(layer_test, groups, cin, filters, df):
+    kw = dict(filters=filters, kernel_size=3, padding="same", strides=2, groups=groups, data_format=df)
+    layer_test(L.Conv2D, kw, input_data=_x((9, 8, cin), df == "channels_first"), keras_parity=True, expected_num_trainable_weights=2)
 
 
 @pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "softmax", "gelu", "swish"])
 @pytest.mark.parametrize("df", ["channels_last", "channels_first"])
-def test_conv2d_activations_and_no_bias(keras, act, df):
-    kw = dict(kernel_size=3, padding="same", activation=act, use_bias=False, data_format=df)
-    kl = L.Conv2D(4, **kw)
-    assert_layer_parity(kl, keras.layers.Conv2D(4, **kw), _x((7, 8, 3), df == "channels_first"))
-    assert [w.name for w in kl.weights] == ["kernel"]
+def test_conv2d_activations_and_no_bias(layer_test, act, df):
+    kw = dict(filters=4, kernel_size=3, padding="same", activation=act, use_bias=False, data_format=df)
+    result = layer_test(L.Conv2D, kw, input_data=_x((7, 8, 3), df == "channels_first"), keras_parity=True,
+                        expected_num_trainable_weights=1)
+    assert [w.name for w in result.layer.weights] == ["kernel"]
 
 
 def test_conv2d_softmax_over_channels_in_a_model():
@@ -169,31 +170,31 @@ DW_CASES = CONV_CASES[::2] + [c for c in CONV_CASES[1::2] if c[3] == "same"]
 
 
 @pytest.mark.parametrize("k,s,d,p,hw,df", DW_CASES, ids=_ids(DW_CASES))
-def test_depthwise_conv2d_parity_grid(keras, k, s, d, p, hw, df):
+def test_depthwise_conv2d_parity_grid(layer_test, k, s, d, p, hw, df):
     mult = 1 + k % 3
     kw = dict(kernel_size=k, strides=s, dilation_rate=d, padding=p, data_format=df, depth_multiplier=mult)
     x = _x(hw + (3,), df == "channels_first")
-    assert_layer_parity(L.DepthwiseConv2D(**kw), keras.layers.DepthwiseConv2D(**kw), x)
+    layer_test(L.DepthwiseConv2D, kw, input_data=x, keras_parity=True,
+               expected_num_trainable_weights=2, expected_num_non_trainable_weights=0)
 
 
 @pytest.mark.parametrize("k,s,d,p,hw,df", DW_CASES, ids=_ids(DW_CASES))
-def test_separable_conv2d_parity_grid(keras, k, s, d, p, hw, df):
+def test_separable_conv2d_parity_grid(layer_test, k, s, d, p, hw, df):
     mult = 1 + (k + 1) % 3
-    kw = dict(kernel_size=k, strides=s, dilation_rate=d, padding=p, data_format=df, depth_multiplier=mult)
+    kw = dict(filters=5, kernel_size=k, strides=s, dilation_rate=d, padding=p, data_format=df, depth_multiplier=mult)
     x = _x(hw + (3,), df == "channels_first")
-    assert_layer_parity(L.SeparableConv2D(5, **kw), keras.layers.SeparableConv2D(5, **kw), x)
+    layer_test(L.SeparableConv2D, kw, input_data=x, keras_parity=True,
+               expected_num_trainable_weights=3, expected_num_non_trainable_weights=0)
 
 
 @pytest.mark.parametrize("act", ["relu", "softmax"])
 @pytest.mark.parametrize("df", ["channels_last", "channels_first"])
-def test_depthwise_and_separable_activation_no_bias(keras, act, df):
+def test_depthwise_and_separable_activation_no_bias(layer_test, act, df):
     x = _x((7, 8, 4), df == "channels_first")
     kw = dict(kernel_size=3, padding="same", activation=act, use_bias=False, data_format=df)
-    dw = L.DepthwiseConv2D(depth_multiplier=2, **kw)
-    assert_layer_parity(dw, keras.layers.DepthwiseConv2D(depth_multiplier=2, **kw), x)
+    dw = layer_test(L.DepthwiseConv2D, dict(depth_multiplier=2, **kw), input_data=x, keras_parity=True, expected_num_trainable_weights=1).layer
     assert [w.name for w in dw.weights] == ["kernel"]
-    sep = L.SeparableConv2D(3, **kw)
-    assert_layer_parity(sep, keras.layers.SeparableConv2D(3, **kw), x)
+    sep = layer_test(L.SeparableConv2D, dict(filters=3, **kw), input_data=x, keras_parity=True, expected_num_trainable_weights=2).layer
     assert [w.name for w in sep.weights] == ["depthwise_kernel", "pointwise_kernel"]
 
 
@@ -260,20 +261,21 @@ TRANSPOSE_CASES = _transpose_cases()
 
 @pytest.mark.parametrize("k,s,d,p,op,hw,df", TRANSPOSE_CASES,
                          ids=[f"k{k}-s{s}-d{d}-{p}-op{op}-{h}x{w}-{df[9]}" for k, s, d, p, op, (h, w), df in TRANSPOSE_CASES])
-def test_conv2d_transpose_parity_grid(keras, k, s, d, p, op, hw, df):
-    kw = dict(kernel_size=k, strides=s, dilation_rate=d, padding=p, output_padding=op, data_format=df)
+def test_conv2d_transpose_parity_grid(layer_test, k, s, d, p, op, hw, df):
+    kw = dict(filters=2, kernel_size=k, strides=s, dilation_rate=d, padding=p, output_padding=op, data_format=df)
     x = _x(hw + (3,), df == "channels_first")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kr = keras.layers.Conv2DTranspose(2, **kw)
-        assert_layer_parity(L.Conv2DTranspose(2, **kw), kr, x)
+        layer_test(L.Conv2DTranspose, kw, input_data=x, keras_parity=True,
+                   expected_num_trainable_weights=2, expected_num_non_trainable_weights=0)
 
 
-def test_conv2d_transpose_mixed_axes(keras):
-    kw = dict(kernel_size=(2, 3), strides=(3, 2), padding="same", output_padding=(1, 0), activation="softmax")
-    assert_layer_parity(L.Conv2DTranspose(3, **kw), keras.layers.Conv2DTranspose(3, **kw), _x((4, 5, 2)))
-    kw = dict(kernel_size=(4, 1), strides=(2, 3), padding="valid", use_bias=False)
-    assert_layer_parity(L.Conv2DTranspose(3, **kw), keras.layers.Conv2DTranspose(3, **kw), _x((4, 5, 2)))
+def test_conv2d_transpose_mixed_axes(layer_test):
+    kw = dict(filters=3, kernel_size=(2, 3), strides=(3, 2), padding="same", output_padding=(1, 0), activation="softmax")
+    layer_test(L.Conv2DTranspose, kw, input_data=_x((4, 5, 2)), keras_parity=True, expected_output_shape=(2, 10, 9, 3),
+               expected_num_trainable_weights=2)
+    kw = dict(filters=3, kernel_size=(4, 1), strides=(2, 3), padding="valid", use_bias=False)
+    layer_test(L.Conv2DTranspose, kw, input_data=_x((4, 5, 2)), keras_parity=True, expected_num_trainable_weights=1)
 
 
 def test_conv2d_transpose_hand_example():
@@ -450,3 +452,30 @@ def test_predict_keeps_nan_through_conv_and_relu():
     ref = to_numpy(model(torch.from_numpy(x).requires_grad_()))  # the plain path, gradients recorded
     assert np.isnan(got).sum() == np.isnan(ref).sum() > 0
     np.testing.assert_array_equal(np.nan_to_num(got, nan=7.0), np.nan_to_num(ref, nan=7.0))
+
+
+@pytest.mark.parametrize("layer_cls", [L.Conv2D, L.DepthwiseConv2D, L.SeparableConv2D, L.Conv2DTranspose])
+def test_strided_1x1_convolutions_train(layer_cls):
+    """torch 2.14's backward of a strided 1x1 convolution on a channels_last
+    input corrupts the heap (``free(): invalid size``; plain
+    ``nn.Conv2d(3, 2, 1, stride=2)`` on ``randn(2, 8, 8, 3).permute(0, 3, 1, 2)``
+    aborts the process; so does ConvTranspose2d). kerasish runs such a layer
+    as a 1x1 stride-1 convolution of every s-th pixel (a transposed one on a
+    contiguous input): the same values, and training works (ResNet's shortcut
+    convolutions)."""
+    kwargs = {"kernel_size": 1, "strides": 2}
+    if layer_cls is not L.DepthwiseConv2D:
+        kwargs["filters"] = 4
+    x = torch.randn(2, 8, 8, 3)
+    layer = layer_cls(**kwargs)
+    out = layer(x)
+    with torch.no_grad():  # the inference path: torch's strided kernel, as before
+        reference = layer(x)
+    torch.testing.assert_close(out, reference, rtol=1e-5, atol=1e-6)
+    assert out.shape[1:3] == ((16, 16) if layer_cls is L.Conv2DTranspose else (4, 4))
+    xg = x.clone().requires_grad_()
+    for _ in range(5):  # the corruption shows within a few steps
+        layer(xg).sum().backward()
+    assert all(w.value.grad is not None and torch.isfinite(w.value.grad).all() for w in layer.trainable_weights)
+    if layer_cls is not L.Conv2DTranspose:  # only every s-th pixel is read
+        assert xg.grad[:, 1::2].abs().sum() == 0 and xg.grad[:, ::2, ::2].abs().sum() > 0

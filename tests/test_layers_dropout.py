@@ -22,6 +22,21 @@ def test_inference_is_identity(rng, layer):
     assert lay(t) is t or torch.equal(lay(t), t)
 
 
+@pytest.mark.parametrize("cls,kwargs,shape", [
+    (Dropout, {"rate": 0.5}, (3, 5, 6, 4)),
+    (Dropout, {"rate": 0.3, "noise_shape": (None, 1, 4)}, (3, 5, 4)),
+    (SpatialDropout2D, {"rate": 0.4, "seed": 3}, (3, 5, 6, 4)),
+    (SpatialDropout2D, {"rate": 0.4, "data_format": "channels_first"}, (3, 4, 5, 6)),
+])
+def test_layer_harness(layer_test, cls, kwargs, shape):
+    # At inference: Keras's output (the input), shapes, config, in a model, gradients.
+    layer_test(cls, kwargs, input_shape=shape, keras_parity=True, expected_output_shape=shape,
+               expected_num_trainable_weights=0, expected_num_non_trainable_weights=0, expected_num_losses=0)
+    # In training the masks are random: no parity, and the model's call draws another mask.
+    layer_test(cls, kwargs, input_shape=shape, call_kwargs={"training": True}, expected_output_shape=shape,
+               expected_output_dtype="float32", run_model_check=False)
+
+
 @pytest.mark.parametrize("rate", [0.2, 0.5, 0.8])
 @pytest.mark.parametrize("seed", [None, 7])
 def test_dropout_training_statistics(rate, seed):

@@ -48,20 +48,17 @@ def _our_model(cls_name, shapes, **kw):
     # Subtract takes exactly two inputs; the others any number.
     [(c, s) for c in ELEMENTWISE for s in SHAPE_SETS if c != "Subtract" or len(s) == 2],
 )
-def test_elementwise_parity(keras, rng, cls_name, shapes):
+def test_elementwise_parity(keras, layer_test, rng, cls_name, shapes):
     xs = _inputs(rng, shapes)
-    expected = to_numpy(getattr(keras.layers, cls_name)()(xs))
-    kl = getattr(L, cls_name)()
-    got = to_numpy(kl(xs))
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, atol=1e-6)
-    in_shapes = [(None,) + s for s in shapes]
-    assert kl.compute_output_shape(in_shapes) == getattr(keras.layers, cls_name)().compute_output_shape(in_shapes)
-    # Inside a functional model (internal NCHW for the rank-4 tensors), same numbers.
+    # values (atol 1e-6: one elementwise op), shapes also through compute_output_shape,
+    # weight counts, inside a functional model (internal NCHW for the rank-4 tensors)
+    result = layer_test(getattr(L, cls_name), {}, input_data=xs, keras_parity=True, atol=1e-6,
+                        expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
+    expected = result.keras_output
     model, _ = _our_model(cls_name, shapes)
     np.testing.assert_allclose(to_numpy(model([torch.tensor(x) for x in xs])), expected, atol=1e-6)
     assert model.output_shape == _keras_model(keras, cls_name, shapes).output_shape
-    assert kl.count_params() == 0
+    assert result.layer.count_params() == 0
 
 
 CONCAT_CASES = [
@@ -79,11 +76,12 @@ CONCAT_CASES = [
 
 
 @pytest.mark.parametrize("shapes,axis", CONCAT_CASES)
-def test_concatenate_parity(keras, rng, shapes, axis):
+def test_concatenate_parity(keras, layer_test, rng, shapes, axis):
     xs = _inputs(rng, shapes)
-    expected = to_numpy(keras.layers.Concatenate(axis=axis)(xs))
-    kl = L.Concatenate(axis=axis)
-    np.testing.assert_array_equal(to_numpy(kl(xs)), expected)
+    result = layer_test(L.Concatenate, {"axis": axis}, input_data=xs, keras_parity=True, atol=0.0,
+                        expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
+    expected, kl = result.keras_output, result.layer
+    np.testing.assert_array_equal(to_numpy(result.output), expected)
     model, _ = _our_model("Concatenate", shapes, axis=axis)
     np.testing.assert_array_equal(to_numpy(model([torch.tensor(x) for x in xs])), expected)
     if axis != 0:
@@ -114,15 +112,12 @@ DOT_CASES = [
 
 
 @pytest.mark.parametrize("shapes,axes,normalize", DOT_CASES)
-def test_dot_parity(keras, rng, shapes, axes, normalize):
+def test_dot_parity(keras, layer_test, rng, shapes, axes, normalize):
     xs = _inputs(rng, shapes)
-    kr = keras.layers.Dot(axes=axes, normalize=normalize)
-    expected = to_numpy(kr(xs))
-    kl = L.Dot(axes=axes, normalize=normalize)
-    got = to_numpy(kl(xs))
-    assert got.shape == expected.shape
     terms = max(x[0].size for x in xs)  # the dot products' length is at most one sample's size
-    assert_close_f32(got, expected, terms=terms)
+    result = layer_test(L.Dot, dict(axes=axes, normalize=normalize), input_data=xs, keras_parity=True, terms=terms,
+                        expected_num_trainable_weights=0)
+    expected = result.keras_output
     model, _ = _our_model("Dot", shapes, axes=axes, normalize=normalize)
     assert_close_f32(model([torch.tensor(x) for x in xs]), expected, terms=terms)
     assert model.output_shape == _keras_model(keras, "Dot", shapes, axes=axes, normalize=normalize).output_shape

@@ -41,13 +41,11 @@ BN_CASES = [
 
 
 @pytest.mark.parametrize("shape,axis", BN_CASES)
-def test_bn_inference_parity(keras, rng, shape, axis):
+def test_bn_inference_parity(layer_test, rng, shape, axis):
     x = _data(rng, shape)
-    kr = keras.layers.BatchNormalization(axis=axis, momentum=0.9, epsilon=1e-2)
-    kr.build((None,) + shape[1:])
-    kr.set_weights(_bn_weights(rng, shape[axis]))
-    kl = BatchNormalization(axis=axis, momentum=0.9, epsilon=1e-2)
-    assert_layer_parity(kl, kr, x)
+    layer_test(BatchNormalization, dict(axis=axis, momentum=0.9, epsilon=1e-2), input_data=x, weights=_bn_weights(rng, shape[axis]),
+               keras_parity=True, expected_output_shape=shape, expected_num_trainable_weights=2, expected_num_non_trainable_weights=2,
+               expected_num_losses=0)
 
 
 @pytest.mark.parametrize("shape,axis", BN_CASES)
@@ -107,13 +105,12 @@ def test_bn_single_value_per_feature(keras, rng):
 
 
 @pytest.mark.parametrize("center,scale", [(False, True), (True, False), (False, False)])
-def test_bn_center_scale(keras, rng, center, scale):
+def test_bn_center_scale(layer_test, rng, center, scale):
     x = _data(rng, (4, 3, 3, 5))
-    kr = keras.layers.BatchNormalization(center=center, scale=scale)
-    kr.build((None, 3, 3, 5))
-    kr.set_weights(_bn_weights(rng, 5, scale=scale, center=center))
-    kl = BatchNormalization(center=center, scale=scale)
-    assert_layer_parity(kl, kr, x)
+    result = layer_test(BatchNormalization, dict(center=center, scale=scale), input_data=x, keras_parity=True,
+                        weights=_bn_weights(rng, 5, scale=scale, center=center),
+                        expected_num_trainable_weights=int(center) + int(scale), expected_num_non_trainable_weights=2)
+    kl, kr = result.layer, result.keras_layer
     assert [w.name for w in kl.weights] == [w.name for w in kr.weights]
     assert len(kl.trainable_weights) == len(kr.trainable_weights)
     kl2 = BatchNormalization(center=center, scale=scale)
@@ -261,25 +258,21 @@ LN_CASES = [
 
 
 @pytest.mark.parametrize("shape,axis", LN_CASES)
-def test_ln_parity(keras, rng, shape, axis):
+def test_ln_parity(layer_test, rng, shape, axis):
     x = _data(rng, shape)
-    kr = keras.layers.LayerNormalization(axis=axis, epsilon=1e-2)
-    kr.build((None,) + shape[1:])
-    kr.set_weights([rng.normal(size=w.shape).astype("float32") for w in kr.weights])
-    kl = LayerNormalization(axis=axis, epsilon=1e-2)
-    assert_layer_parity(kl, kr, x)
-    assert_config_like_keras(kl.get_config(), kr.get_config())
+    result = layer_test(LayerNormalization, dict(axis=axis, epsilon=1e-2), input_data=x, keras_parity=True, expected_output_shape=shape,
+                        weights=lambda shapes: [rng.normal(size=s).astype("float32") for s in shapes],
+                        expected_num_trainable_weights=2, expected_num_non_trainable_weights=0)
+    assert_config_like_keras(result.layer.get_config(), result.keras_layer.get_config())
 
 
 @pytest.mark.parametrize("center,scale", [(False, True), (True, False), (False, False)])
-def test_ln_center_scale(keras, rng, center, scale):
+def test_ln_center_scale(layer_test, rng, center, scale):
     x = _data(rng, (3, 4, 4, 5))
-    kr = keras.layers.LayerNormalization(center=center, scale=scale)
-    kr.build((None, 4, 4, 5))
-    kr.set_weights([rng.normal(size=w.shape).astype("float32") for w in kr.weights])
-    kl = LayerNormalization(center=center, scale=scale)
-    assert_layer_parity(kl, kr, x)
-    assert [w.name for w in kl.weights] == [w.name for w in kr.weights]
+    result = layer_test(LayerNormalization, dict(center=center, scale=scale), input_data=x, keras_parity=True,
+                        weights=lambda shapes: [rng.normal(size=s).astype("float32") for s in shapes],
+                        expected_num_trainable_weights=int(center) + int(scale))
+    assert [w.name for w in result.layer.weights] == [w.name for w in result.keras_layer.weights]
 
 
 def test_ln_rms_scaling(keras, rng):

@@ -12,7 +12,7 @@ import kerasish
 from kerasish import Input, Model
 from kerasish.layers import Cropping2D, Flatten, Permute, Reshape, UpSampling2D, ZeroPadding2D
 
-from conftest import assert_close_f32, assert_layer_parity, to_numpy
+from conftest import assert_close_f32, to_numpy
 
 
 def _config_matches(kl, kr):
@@ -37,12 +37,15 @@ def _in_model(layer, x):
     return to_numpy(model(torch.as_tensor(x)))
 
 
-def _check(kl, kr, x):
-    got, expected = assert_layer_parity(kl, kr, x)
-    assert_close_f32(_in_model(kl, x), expected, terms=x[0].size)
-    _config_matches(kl, kr)
-    _round_trip(kl, x)
-    return got
+def _check(layer_test, cls, kwargs, x):
+    """The harness with Keras parity (values, shapes, in a model, training step),
+    then the stricter config comparison and an exact round trip."""
+    result = layer_test(cls, kwargs, input_data=x, keras_parity=True, expected_num_trainable_weights=0,
+                        expected_num_non_trainable_weights=0, expected_num_losses=0)
+    assert_close_f32(_in_model(result.layer, x), result.keras_output, terms=x[0].size)
+    _config_matches(result.layer, result.keras_layer)
+    _round_trip(result.layer, x)
+    return to_numpy(result.output)
 
 
 # ----------------------------------------------------------------------------
@@ -66,9 +69,9 @@ RESHAPE_CASES = [
 
 
 @pytest.mark.parametrize("in_shape,target", RESHAPE_CASES)
-def test_reshape_matches_keras(keras, rng, in_shape, target):
+def test_reshape_matches_keras(keras, layer_test, rng, in_shape, target):
     x = rng.standard_normal(in_shape).astype("float32")
-    got = _check(Reshape(target), keras.layers.Reshape(target), x)
+    got = _check(layer_test, Reshape, {"target_shape": target}, x)
     assert got.shape[1:] == keras.layers.Reshape(target).compute_output_shape((None,) + in_shape[1:])[1:]
 
 
@@ -133,9 +136,9 @@ PERMUTE_CASES += [((2, 2, 3, 4, 5), (4, 1, 3, 2)), ((2, 2, 3, 4, 5), (2, 3, 4, 1
 
 
 @pytest.mark.parametrize("in_shape,dims", PERMUTE_CASES)
-def test_permute_matches_keras(keras, rng, in_shape, dims):
+def test_permute_matches_keras(layer_test, rng, in_shape, dims):
     x = rng.standard_normal(in_shape).astype("float32")
-    _check(Permute(dims), keras.layers.Permute(dims), x)
+    _check(layer_test, Permute, {"dims": dims}, x)
 
 
 def test_permute_is_a_view(rng):
@@ -164,10 +167,10 @@ PADDINGS = [1, 0, (1, 2), ((1, 0), (2, 3)), ((0, 2), (1, 1)), [[2, 1], [0, 0]]]
 @pytest.mark.parametrize("padding", PADDINGS)
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("hw", [(5, 6), (4, 7)])
-def test_zero_padding2d_matches_keras(keras, rng, padding, data_format, hw):
+def test_zero_padding2d_matches_keras(layer_test, rng, padding, data_format, hw):
     shape = (2, *hw, 3) if data_format == "channels_last" else (2, 3, *hw)
     x = rng.standard_normal(shape).astype("float32")
-    _check(ZeroPadding2D(padding, data_format=data_format), keras.layers.ZeroPadding2D(padding, data_format=data_format), x)
+    _check(layer_test, ZeroPadding2D, dict(padding=padding, data_format=data_format), x)
 
 
 def test_zero_padding2d_native_module_and_memory(rng):
@@ -199,10 +202,10 @@ CROPPINGS = [0, 1, (1, 2), ((1, 0), (2, 3)), ((0, 2), (0, 0)), ((3, 0), (0, 1)),
 @pytest.mark.parametrize("cropping", CROPPINGS)
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("hw", [(7, 8), (6, 9)])
-def test_cropping2d_matches_keras(keras, rng, cropping, data_format, hw):
+def test_cropping2d_matches_keras(layer_test, rng, cropping, data_format, hw):
     shape = (2, *hw, 3) if data_format == "channels_last" else (2, 3, *hw)
     x = rng.standard_normal(shape).astype("float32")
-    _check(Cropping2D(cropping, data_format=data_format), keras.layers.Cropping2D(cropping, data_format=data_format), x)
+    _check(layer_test, Cropping2D, dict(cropping=cropping, data_format=data_format), x)
 
 
 def test_cropping2d_unknown_sizes(keras):
@@ -234,12 +237,10 @@ def test_cropping2d_errors(keras):
 @pytest.mark.parametrize("size", [2, (2, 3), (3, 1), (1, 41)])
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear", "bicubic"])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-def test_up_sampling2d_matches_keras(keras, rng, size, interpolation, data_format):
+def test_up_sampling2d_matches_keras(layer_test, rng, size, interpolation, data_format):
     shape = (2, 5, 4, 3) if data_format == "channels_last" else (2, 3, 5, 4)
     x = rng.standard_normal(shape).astype("float32")
-    kl = UpSampling2D(size, data_format=data_format, interpolation=interpolation)
-    kr = keras.layers.UpSampling2D(size, data_format=data_format, interpolation=interpolation)
-    _check(kl, kr, x)
+    _check(layer_test, UpSampling2D, dict(size=size, data_format=data_format, interpolation=interpolation), x)
 
 
 def test_up_sampling2d_nearest_factors_repeat_exactly(rng):
@@ -275,9 +276,9 @@ def test_up_sampling2d_errors():
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 4, 5), (2, 2, 3, 4, 5), (2, 7)])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-def test_flatten_matches_keras(keras, rng, shape, data_format):
+def test_flatten_matches_keras(layer_test, rng, shape, data_format):
     x = rng.standard_normal(shape).astype("float32")
-    _check(Flatten(data_format=data_format), keras.layers.Flatten(data_format=data_format), x)
+    _check(layer_test, Flatten, dict(data_format=data_format), x)
 
 
 def test_flatten_unknown_sizes(keras):

@@ -2,7 +2,6 @@
 reading the fixtures during the test run."""
 
 import json
-import warnings
 import zipfile
 
 import h5py
@@ -15,6 +14,7 @@ from kerasish import layers as L
 from kerasish.models import load_model
 
 from conftest import assert_close_f32, to_numpy
+from seed_networks import fruit_classifier as _fruit, mnist_cnn as _mnist
 
 # _zoo chains ~20 layers, the longest sum a 3x3x6 convolution's 54 terms.
 ZOO = {"terms": 54, "depth": 20}
@@ -106,24 +106,6 @@ def test_kerasish_round_trip_is_exact(tmp_path, image_batch):
         np.testing.assert_array_equal(a, b)
     assert torch.equal(again(image_batch), ours(image_batch))
     assert list(again.state_dict()) == list(ours.state_dict())
-
-
-def _mnist(lib):
-    K = lib.layers
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return lib.Sequential([K.Conv2D(8, 3, input_shape=(28, 28, 1), use_bias=False), K.MaxPooling2D(pool_size=2), K.Flatten(), K.Dense(10, activation="softmax")])
-
-
-def _fruit(lib):
-    K = lib.layers
-    x0 = lib.Input([100, 100, 3])
-    x = x0
-    for f in [32, 32, 32, "p", 64, 64, 64, "p", 128, 128, 128, "p", 256, 256, "p"]:
-        x = K.MaxPool2D()(x) if f == "p" else K.Conv2D(f, kernel_size=(3, 3), strides=(1, 1), padding="same", activation="relu")(x)
-    x = K.Flatten()(x)
-    x = K.Dense(1024, activation="relu")(x)
-    return lib.Model(inputs=x0, outputs=K.Dense(60, activation="softmax")(x))
 
 
 @pytest.mark.parametrize("make, shape", [(_mnist, (2, 28, 28, 1)), (_fruit, (1, 100, 100, 3))], ids=["mnist", "fruit"])

@@ -17,6 +17,7 @@ import kerasish
 from kerasish import layers as L
 
 from conftest import assert_close_f32, to_numpy
+from seed_networks import fruit_classifier as _fruit, mnist_cnn as _mnist
 
 
 def _kpredict(keras, model, x):
@@ -42,27 +43,6 @@ def _quiet_keras_save(model, path):
 # ----------------------------------------------------------------------------
 # Networks, written once for both libraries (K is keras or kerasish)
 # ----------------------------------------------------------------------------
-def _fruit(K):
-    x0 = K.Input([100, 100, 3])
-    x = x0
-    for f in [32, 32, 32, "p", 64, 64, 64, "p", 128, 128, 128, "p", 256, 256, "p"]:
-        x = K.layers.MaxPool2D()(x) if f == "p" else K.layers.Conv2D(f, kernel_size=(3, 3), strides=(1, 1), padding="same", activation="relu")(x)
-    x = K.layers.Flatten()(x)
-    x = K.layers.Dense(1024, activation="relu")(x)
-    return K.Model(inputs=x0, outputs=K.layers.Dense(60, activation="softmax")(x))
-
-
-def _mnist(K):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Keras warns about input_shape= on a layer
-        return K.Sequential([
-            K.layers.Conv2D(8, 3, input_shape=(28, 28, 1), use_bias=False),
-            K.layers.MaxPooling2D(pool_size=2),
-            K.layers.Flatten(),
-            K.layers.Dense(10, activation="softmax"),
-        ])
-
-
 def _bn_net(K, names=False):
     n = (lambda s: s) if names else (lambda s: None)
     x0 = K.Input((13, 13, 3))  # conv -> 7x7 (odd), pool 'same' -> 4x4

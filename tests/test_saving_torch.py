@@ -17,6 +17,7 @@ from kerasish import layers as L
 from kerasish.saving.export import export_model, load_exported
 
 from conftest import assert_close_f32, to_numpy
+from seed_networks import mnist_cnn
 
 RNG = np.random.default_rng(0)
 
@@ -61,12 +62,7 @@ def nested_model():
 
 def mnist_seed():
     kerasish.clear_session()
-    return kerasish.Sequential([
-        L.Conv2D(8, 3, input_shape=(28, 28, 1), use_bias=False),
-        L.MaxPooling2D(pool_size=2),
-        L.Flatten(),
-        L.Dense(10, activation="softmax"),
-    ])
+    return mnist_cnn(kerasish)
 
 
 def two_inputs():

@@ -12,6 +12,8 @@ import pytest
 import kerasish
 from kerasish.engine.summary import get_layer_index_bound_by_layer_name, readable_memory_size
 
+from seed_networks import fruit_classifier, mnist_cnn
+
 
 @pytest.fixture(autouse=True)
 def _fixed_console(monkeypatch):
@@ -41,32 +43,12 @@ def rows(text):
 # ----------------------------------------------------------------------
 def fruit(lib, named=True):
     """Seed 001's network; `named` gives every layer an explicit name."""
-    L = lib.layers
-    n = (lambda s: {"name": s}) if named else (lambda s: {})
-    x0 = L.Input([100, 100, 3], **n("input_1"))
-    x, i = x0, 0
-    for filters, repeat in [(32, 3), (64, 3), (128, 3), (256, 2)]:
-        for _ in range(repeat):
-            i += 1
-            x = L.Conv2D(filters, kernel_size=(3, 3), strides=(1, 1), padding="same", activation="relu", **n(f"conv2d_{i}"))(x)
-        x = L.MaxPool2D(**n(f"max_pooling2d_{filters}"))(x)
-    x = L.Flatten(**n("flatten_1"))(x)
-    x = L.Dense(1024, activation="relu", **n("dense_1"))(x)
-    preds = L.Dense(60, activation="softmax", **n("dense_2"))(x)
-    return lib.Model(inputs=x0, outputs=preds, **n("fruit"))
+    return fruit_classifier(lib, named=named)
 
 
 def mnist(lib):
-    L = lib.layers
-    return lib.Sequential(
-        [
-            L.Conv2D(8, 3, input_shape=(28, 28, 1), use_bias=False, name="conv"),
-            L.MaxPooling2D(pool_size=2, name="pool"),
-            L.Flatten(name="flat"),
-            L.Dense(10, activation="softmax", name="probs"),
-        ],
-        name="mnist",
-    )
+    """Seed 000's network, every layer named."""
+    return mnist_cnn(lib, named=True)
 
 
 def two_towers(lib):

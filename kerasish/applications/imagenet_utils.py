@@ -59,7 +59,7 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     Example:
         >>> import numpy as np
         >>> from kerasish.applications.imagenet_utils import preprocess_input
-        >>> preprocess_input(np.full((1, 2, 2, 3), 255.0), mode="tf")[0, 0, 0]
+        >>> preprocess_input(np.full((1, 2, 2, 3), 255.0, dtype="float32"), mode="tf")[0, 0, 0]
         array([1., 1., 1.], dtype=float32)
     """
     data_format = _check(data_format, mode)

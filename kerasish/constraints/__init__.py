@@ -19,6 +19,7 @@ Keras and kerasish with their constraints.
 
 from __future__ import annotations
 
+from kerasish.saving import serialization_lib
 from kerasish.constraints.constraints import (
     Constraint,
     MaxNorm,
@@ -64,11 +65,7 @@ ALL_CONSTRAINTS = {
 }
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Could not interpret constraint identifier: {identifier!r}. "
-        f"Known: {', '.join(sorted(ALL_CONSTRAINTS))}"
-    )
+serialization_lib.register_builtins("constraints", _KERAS_MODULE, ALL_CONSTRAINTS)
 
 
 def serialize(constraint):
@@ -79,9 +76,7 @@ def serialize(constraint):
         >>> constraints.serialize(constraints.MaxNorm(2))
         {'module': 'keras.constraints', 'class_name': 'MaxNorm', 'config': {'max_value': 2, 'axis': 0}, 'registered_name': None}
     """
-    from kerasish.saving.object_registration import serialize_small_object
-
-    return serialize_small_object(constraint, Constraint, ALL_CONSTRAINTS, _KERAS_MODULE, "constraint")
+    return serialization_lib.serialize_object_of(constraint, Constraint, "constraint")
 
 
 def deserialize(config, custom_objects=None):
@@ -89,9 +84,7 @@ def deserialize(config, custom_objects=None):
     Keras 2 / Keras 3 config dict. Custom classes and functions are found in
     ``custom_objects``, an active ``custom_object_scope`` or the
     ``register_keras_serializable`` registry."""
-    from kerasish.saving.object_registration import deserialize_small_object
-
-    return deserialize_small_object(config, ALL_CONSTRAINTS, _unknown, "constraint", custom_objects)
+    return serialization_lib.deserialize_object_of(config, custom_objects, ALL_CONSTRAINTS, "constraint")
 
 
 def get(identifier):
@@ -105,6 +98,4 @@ def get(identifier):
         >>> constraints.get({"class_name": "MaxNorm", "config": {"max_value": 3}})
         MaxNorm(max_value=3, axis=0)
     """
-    from kerasish.saving.object_registration import get_small_object
-
-    return get_small_object(identifier, deserialize, "constraint")
+    return serialization_lib.get_object(identifier, deserialize, "constraint")

@@ -113,6 +113,9 @@ class Layer(nn.Module):
     # input's memory for the next batch (engine/workspace.py).
     _fresh_outputs = False
     _user_class = False
+    # Whether the output is in the layer's own dtype whatever the input's (a
+    # layer with weights always is; Rescaling casts uint8 images to float32).
+    _outputs_own_dtype = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -491,7 +494,7 @@ class Layer(nn.Module):
                 f"Layer '{self.name}' ({type(self).__name__}) cannot take an input of shape {_fmt_shapes(in_shapes)}: {e}"
             ) from e
         dtype = flatten(inputs)[0].dtype if isinstance(flatten(inputs)[0], KerasTensor) else "float32"
-        if self._variables or self._sublayers():
+        if self._variables or self._sublayers() or type(self)._outputs_own_dtype:
             dtype = self._dtype
         outputs = _make_keras_tensors(out_shapes, dtype)
         if self._user_class:

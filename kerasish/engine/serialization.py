@@ -5,45 +5,18 @@ passed in ``custom_objects``."""
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import threading
 
-from .layer import BUILTIN_OBJECTS
+from kerasish.saving import serialization_lib
+from kerasish.saving.object_registration import (  # noqa: F401  (re-exported: older imports name them here)
+    CUSTOM_OBJECTS,
+    SafeModeScope,
+    enable_unsafe_deserialization,
+    in_safe_mode,
+    safe_mode_scope,
+)
 
-_state = threading.local()
-_unsafe_everywhere = False
-
-
-def in_safe_mode() -> bool:
-    """Whether deserialising may run code from a config (Lambda bytecode): no,
-    unless a ``safe_mode=False`` scope or :func:`enable_unsafe_deserialization` says so."""
-    scoped = getattr(_state, "safe_mode", None)
-    if scoped is not None:
-        return scoped
-    return not _unsafe_everywhere
-
-
-@contextlib.contextmanager
-def safe_mode_scope(safe_mode: bool | None):
-    """Within this block, loading follows ``safe_mode`` (None keeps the ambient one)."""
-    previous = getattr(_state, "safe_mode", None)
-    if safe_mode is not None:
-        _state.safe_mode = bool(safe_mode)
-    try:
-        yield
-    finally:
-        _state.safe_mode = previous
-
-
-def enable_unsafe_deserialization() -> None:
-    """Let configs with Python code (Lambda layers) load everywhere, as Keras's
-    ``keras.config.enable_unsafe_deserialization()``. Only for files you trust."""
-    global _unsafe_everywhere
-    _unsafe_everywhere = True
-
-# Classes users registered with kerasish.saving.register_keras_serializable.
-CUSTOM_OBJECTS: dict[str, type] = {}
+from .layer import BUILTIN_OBJECTS, Layer
 
 _MODEL_MODULES = {
     "Functional": "keras.src.models.functional",
@@ -55,16 +28,9 @@ _MODEL_MODULES = {
 def serialize_layer(layer) -> dict:
     """``{"module", "class_name", "config", "registered_name", "build_config"}``."""
     cls_name = type(layer).__name__
-    builtin = BUILTIN_OBJECTS.get(cls_name) is type(layer)
-    # Only the class's own registration counts: a subclass of a registered
-    # class is a different class and must not load as its parent.
-    registered = None if builtin else type(layer).__dict__.get("_registered_name", cls_name)
-    out = {
-        "module": _MODEL_MODULES.get(cls_name, "keras.layers") if builtin else type(layer).__module__,
-        "class_name": cls_name,
-        "config": layer.get_config(),
-        "registered_name": registered,
-    }
+    out = serialization_lib.serialize_class_instance(layer)
+    if out["registered_name"] is None:  # built-in: Keras's public module for its kind
+        out["module"] = _MODEL_MODULES.get(cls_name, "keras.layers")
     build_shape = getattr(layer, "_build_shapes", None)
     if layer.built and build_shape is not None and cls_name not in ("InputLayer",):
         out["build_config"] = {"input_shape": _jsonable_shape(build_shape)}
@@ -91,37 +57,62 @@ def _shape_from_json(shape):
     return shape
 
 
-def resolve_class(class_name: str, registered_name=None, custom_objects=None):
-    custom_objects = custom_objects or {}
+def resolve_class(class_name: str, registered_name=None, custom_objects=None, source=None):
+    """The layer class a config names: ``custom_objects``, the active
+    ``custom_object_scope``\\ s, the registry, then kerasish's layers."""
     for key in (registered_name, class_name):
-        if key and key in custom_objects:
-            return custom_objects[key]
-    for key in (registered_name, class_name):
-        if key and key in CUSTOM_OBJECTS:
-            return CUSTOM_OBJECTS[key]
-    if class_name in BUILTIN_OBJECTS:
-        return BUILTIN_OBJECTS[class_name]
-    raise ValueError(
-        f"Unknown layer class '{registered_name or class_name}'. If it is a custom class, pass it in "
-        "`custom_objects={...}` or decorate it with `kerasish.saving.register_keras_serializable()`."
-    )
+        obj = serialization_lib.lookup(key, custom_objects, BUILTIN_OBJECTS)
+        if obj is not None:
+            return obj
+    raise serialization_lib.unknown_object_error(registered_name or class_name, "layer class", source=source)
 
 
-def deserialize_layer(data, custom_objects=None):
-    """Make a layer (or model) again from :func:`serialize_layer`'s output."""
+def _revive_layer(cls, config, custom_objects=None):
+    """``cls.from_config(config)``, passing ``custom_objects`` to models and to
+    layers whose ``from_config`` takes it (wrappers holding inner layers)."""
+    config = config or {}
+    if isinstance(cls, type) and issubclass(cls, _model_class()):
+        return cls.from_config(config, custom_objects=custom_objects)
+    try:
+        takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        takes_objects = False
+    if custom_objects and takes_objects:
+        return cls.from_config(config, custom_objects=custom_objects)
+    return cls.from_config(config)
+
+
+def _model_class():
+    from .model import Model  # deferred: model.py imports this module
+
+    return Model
+
+
+def deserialize_layer(data, custom_objects=None, source=None):
+    """Make a layer (or model) again from :func:`serialize_layer`'s output.
+
+    Args:
+        data: the config dict (Keras 3's or kerasish's).
+        custom_objects: name -> class for custom layers; active
+            ``custom_object_scope`` blocks and registered classes count too.
+        source: the file the config came from, named in errors.
+    """
     if not isinstance(data, dict) or "class_name" not in data:
         raise ValueError(f"Not a serialized layer: {data!r:.200}")
-    cls = resolve_class(data["class_name"], data.get("registered_name"), custom_objects)
-    config = data.get("config", {})
-    from .model import Model
+    cls = resolve_class(data["class_name"], data.get("registered_name"), custom_objects, source=source)
+    return _revive_hook(cls, data, custom_objects)
 
-    if isinstance(cls, type) and issubclass(cls, Model):
-        layer = cls.from_config(config, custom_objects=custom_objects)
-    elif custom_objects and "custom_objects" in inspect.signature(cls.from_config).parameters:
-        layer = cls.from_config(config, custom_objects=custom_objects)
-    else:
-        layer = cls.from_config(config)
+
+def _revive_hook(cls, data, custom_objects):
+    """deserialize_keras_object's path for layers: the class is found already."""
+    layer = _revive_layer(cls, data.get("config", {}), custom_objects)
     build = data.get("build_config")
     if build and not layer.built and "input_shape" in build:
         layer._maybe_build(_shape_from_json(build["input_shape"]))
     return layer
+
+
+# Layers and models go through serialize_keras_object / deserialize_keras_object
+# with build_config and nested custom_objects; their built-ins are BUILTIN_OBJECTS.
+serialization_lib.register_builtins("layers", "keras.layers", BUILTIN_OBJECTS)
+serialization_lib.register_kind_hooks(Layer, serialize=serialize_layer, revive=_revive_hook)

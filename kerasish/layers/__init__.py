@@ -47,3 +47,23 @@ from kerasish.layers.preprocessing.random_translation import RandomTranslation
 from kerasish.layers.preprocessing.random_contrast import RandomContrast
 from kerasish.layers.preprocessing.random_brightness import RandomBrightness
 from kerasish.layers.preprocessing.random_crop import RandomCrop
+
+from kerasish.engine.serialization import deserialize_layer as _deserialize_layer, serialize_layer as _serialize_layer
+
+
+def serialize(layer):
+    """A layer (or model) in Keras 3's config form, as ``keras.layers.serialize``:
+    ``{"module", "class_name", "config", "registered_name", "build_config"}``."""
+    return _serialize_layer(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer :func:`serialize` (kerasish's or Keras 3's) describes, as
+    ``keras.layers.deserialize``.
+
+    Args:
+        config: the dict :func:`serialize` returned.
+        custom_objects: name -> class for custom layers; active
+            ``custom_object_scope`` blocks and registered classes count too.
+    """
+    return _deserialize_layer(config, custom_objects)

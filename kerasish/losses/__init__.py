@@ -30,6 +30,7 @@ import inspect
 import types
 
 from kerasish.engine.naming import to_snake_case
+from kerasish.saving import serialization_lib
 from kerasish.losses.loss import (
     REDUCTIONS,
     Loss,
@@ -157,36 +158,27 @@ ALL_OBJECTS_DICT.update(
         "logcosh": log_cosh,
     }
 )
-_BUILTIN_IDS = {id(o) for o in _CLASSES + _FUNCTIONS}
+
+
+_KNOWN = sorted(k for k in ALL_OBJECTS_DICT if k not in ("Loss", "LossFunctionWrapper"))
+serialization_lib.register_builtins("losses", _KERAS_MODULE, ALL_OBJECTS_DICT)
 
 
 def _unknown(identifier):
-    known = sorted(k for k in ALL_OBJECTS_DICT if k not in ("Loss", "LossFunctionWrapper"))
-    return ValueError(f"Unknown loss: {identifier!r}. Known losses: {', '.join(known)}.")
-
-
-def _is_builtin(obj) -> bool:
-    return id(obj) in _BUILTIN_IDS
+    return serialization_lib.unknown_object_error(identifier, "loss", known=_KNOWN)
 
 
 def _lookup(name, custom_objects=None):
-    from kerasish.saving.object_registration import get_registered_object
-
-    obj = get_registered_object(name, custom_objects)
-    if obj is None:
-        obj = ALL_OBJECTS_DICT.get(name)
-    return obj
+    return serialization_lib.lookup(name, custom_objects, ALL_OBJECTS_DICT)
 
 
 def serialize_function(fn):
     """A function in Keras 3's form: ``{"module": "builtins", "class_name": "function", "config": NAME, "registered_name": "function"}``."""
     if isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>":
         raise ValueError("Cannot serialize a lambda loss: use a named function (registered with register_keras_serializable).")
-    registered = fn.__dict__.get("_registered_name") if hasattr(fn, "__dict__") else None
-    name = registered or getattr(fn, "__name__", None)
-    if name is None:
+    if getattr(fn, "__name__", None) is None:
         raise ValueError(f"Cannot serialize loss function {fn!r}.")
-    return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
+    return serialization_lib.serialize_function(fn)
 
 
 def serialize(loss):
@@ -199,14 +191,7 @@ def serialize(loss):
     if loss is None:
         return None
     if isinstance(loss, Loss):
-        cls = type(loss)
-        builtin = _is_builtin(cls)
-        return {
-            "module": _KERAS_MODULE if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": loss.get_config(),
-            "registered_name": None if builtin else cls.__dict__.get("_registered_name", cls.__name__),
-        }
+        return serialization_lib.serialize_class_instance(loss)
     if callable(loss) and not inspect.isclass(loss):
         return serialize_function(loss)
     raise ValueError(f"Cannot serialize loss {loss!r}: expected a Loss instance or a function.")
@@ -220,33 +205,13 @@ def deserialize(config, custom_objects=None):
     Custom classes are found in ``custom_objects``, custom object scopes and
     ``register_keras_serializable``'s registry.
     """
-    if isinstance(config, str):
-        obj = _lookup(config, custom_objects)
-        if obj is None:
-            raise _unknown(config)
-        return obj() if inspect.isclass(obj) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret loss config: {config!r}")
-    class_name = config["class_name"]
-    inner = config.get("config")
-    if class_name == "function":
-        name = inner if isinstance(inner, str) else config.get("registered_name")
-        obj = _lookup(name, custom_objects)
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        obj = serialization_lib.resolve(config, custom_objects, ALL_OBJECTS_DICT)
         if obj is None or inspect.isclass(obj):
-            raise _unknown(name)
+            name = config.get("config") if isinstance(config.get("config"), str) else config.get("registered_name")
+            raise serialization_lib.unknown_object_error(name, "loss", function=True, known=_KNOWN)
         return obj
-    registered = config.get("registered_name")
-    obj = None
-    if registered:
-        obj = _lookup(registered, custom_objects)
-    if obj is None:
-        obj = _lookup(class_name, custom_objects)
-    if obj is None:
-        raise _unknown(registered or class_name)
-    if not inspect.isclass(obj):
-        return obj
-    inner = dict(inner or {})
-    return obj.from_config(inner)
+    return serialization_lib.deserialize_object_of(config, custom_objects, ALL_OBJECTS_DICT, "loss", known=_KNOWN)
 
 
 def get(identifier):

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import inspect
 
+from kerasish import losses as _losses
 from kerasish.engine.naming import to_snake_case
+from kerasish.saving import serialization_lib
 from kerasish.losses import is_binary_or_sparse_categorical, loss_kind
 from kerasish.losses.losses import (
     binary_crossentropy,
@@ -191,43 +193,32 @@ METRIC_FUNCTIONS = {
     )
 }
 
-_BUILTIN_CLASS_IDS = {id(c) for c in _CLASSES}
+_KNOWN = (
+    ", ".join(sorted(k for k in ALL_OBJECTS_DICT if k not in ("Metric", "metric", "MeanMetricWrapper", "mean_metric_wrapper")))
+    + " (and, in compile, 'accuracy'/'acc' and 'crossentropy'/'ce', chosen from the output's shape)"
+)
+# Names a metric config or string may give: classes first, then metric functions.
+_BY_NAME = {**METRIC_FUNCTIONS, **ALL_OBJECTS_DICT}
+serialization_lib.register_builtins("metrics", _KERAS_MODULE, _BY_NAME)
 
 
 def _unknown(identifier):
-    known = sorted(k for k in ALL_OBJECTS_DICT if k not in ("Metric", "metric", "MeanMetricWrapper", "mean_metric_wrapper"))
-    return ValueError(
-        f"Unknown metric: {identifier!r}. Known metrics: {', '.join(known)} "
-        "(and, in compile, 'accuracy'/'acc' and 'crossentropy'/'ce', chosen from the output's shape)."
-    )
+    return serialization_lib.unknown_object_error(identifier, "metric", known=_KNOWN)
 
 
 def _lookup(name, custom_objects=None):
-    from kerasish.saving.object_registration import get_registered_object
-
-    obj = get_registered_object(name, custom_objects)
-    if obj is None:
-        obj = ALL_OBJECTS_DICT.get(name)
-    return obj
+    return serialization_lib.lookup(name, custom_objects, ALL_OBJECTS_DICT)
 
 
 def _deserialize_function(config, custom_objects=None):
     """A metric/loss function from its name or its ``class_name="function"`` dict."""
-    name = config
-    if isinstance(config, dict):
-        inner = config.get("config")
-        name = inner if isinstance(inner, str) else config.get("registered_name")
-    from kerasish.saving.object_registration import get_registered_object
-
-    fn = get_registered_object(name, custom_objects)
-    if fn is None:
-        fn = METRIC_FUNCTIONS.get(name)
-    if fn is None:
-        from kerasish import losses
-
-        fn = losses.ALL_OBJECTS_DICT.get(name)
+    table = {**_losses.ALL_OBJECTS_DICT, **METRIC_FUNCTIONS}
+    if isinstance(config, str):
+        config = {"class_name": "function", "config": config, "registered_name": "function"}
+    fn = serialization_lib.resolve(config, custom_objects, table)
     if fn is None or inspect.isclass(fn):
-        raise ValueError(f"Unknown metric function: {name!r}. Known: {', '.join(sorted(METRIC_FUNCTIONS))}.")
+        name = config.get("config") if isinstance(config.get("config"), str) else config.get("registered_name")
+        raise serialization_lib.unknown_object_error(name, "metric function", function=True, known=sorted(METRIC_FUNCTIONS))
     return fn
 
 
@@ -240,18 +231,9 @@ def serialize(metric):
     if metric is None:
         return None
     if isinstance(metric, Metric):
-        cls = type(metric)
-        builtin = id(cls) in _BUILTIN_CLASS_IDS
-        return {
-            "module": _KERAS_MODULE if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": metric.get_config(),
-            "registered_name": None if builtin else cls.__dict__.get("_registered_name", cls.__name__),
-        }
+        return serialization_lib.serialize_class_instance(metric)
     if callable(metric) and not inspect.isclass(metric):
-        from kerasish.losses import serialize_function
-
-        return serialize_function(metric)
+        return _losses.serialize_function(metric)
     raise ValueError(f"Cannot serialize metric {metric!r}: expected a Metric instance or a function.")
 
 
@@ -261,29 +243,9 @@ def deserialize(config, custom_objects=None):
     Custom classes are found in ``custom_objects``, custom object scopes and
     ``register_keras_serializable``'s registry.
     """
-    if isinstance(config, str):
-        obj = _lookup(config, custom_objects)
-        if obj is None:
-            fn = METRIC_FUNCTIONS.get(config)
-            if fn is not None:
-                return fn
-            raise _unknown(config)
-        return obj() if inspect.isclass(obj) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret metric config: {config!r}")
-    class_name = config["class_name"]
-    if class_name == "function":
+    if isinstance(config, dict) and config.get("class_name") == "function":
         return _deserialize_function(config, custom_objects)
-    obj = None
-    if config.get("registered_name"):
-        obj = _lookup(config["registered_name"], custom_objects)
-    if obj is None:
-        obj = _lookup(class_name, custom_objects)
-    if obj is None:
-        raise _unknown(config.get("registered_name") or class_name)
-    if not inspect.isclass(obj):
-        return obj
-    return obj.from_config(dict(config.get("config") or {}))
+    return serialization_lib.deserialize_object_of(config, custom_objects, _BY_NAME, "metric", known=_KNOWN)
 
 
 def get(identifier):

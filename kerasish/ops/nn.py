@@ -165,6 +165,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Example:
+        >>> from kerasish.ops import ones
         >>> conv(ones((1, 5, 5, 3)), ones((3, 3, 3, 8)), padding="same").shape
         torch.Size([1, 5, 5, 8])
     """

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import inspect
 
+from kerasish.saving import serialization_lib
+
 from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
@@ -64,29 +66,16 @@ def _known() -> str:
     return ", ".join(sorted(k for k in ALL_OBJECTS_DICT if k != "optimizer"))
 
 
+# Class names and the lower-case names get() accepts: the table configs name.
+_BY_NAME = {**{cls.__name__: cls for cls in ALL_OBJECTS_DICT.values()}, **ALL_OBJECTS_DICT}
+serialization_lib.register_builtins("optimizers", _KERAS_MODULE, _BY_NAME)
+
+
 def serialize(optimizer):
     """Keras 3's dict form: ``{"module", "class_name", "config", "registered_name"}``."""
     if not isinstance(optimizer, Optimizer):
         raise ValueError(f"Cannot serialize {optimizer!r}: expected a kerasish optimizer instance.")
-    cls = type(optimizer)
-    builtin = ALL_OBJECTS_DICT.get(cls.__name__.lower()) is cls
-    return {
-        "module": _KERAS_MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": optimizer.get_config(),
-        "registered_name": None if builtin else cls.__dict__.get("_registered_name", cls.__name__),
-    }
-
-
-def _resolve(class_name, registered_name=None, custom_objects=None):
-    from kerasish.saving.object_registration import get_registered_object
-
-    for key in (registered_name, class_name):
-        if key:
-            obj = get_registered_object(key, custom_objects)
-            if obj is not None:
-                return obj
-    return ALL_OBJECTS_DICT.get(str(class_name).lower())
+    return serialization_lib.serialize_class_instance(optimizer)
 
 
 def deserialize(config, custom_objects=None):
@@ -96,17 +85,12 @@ def deserialize(config, custom_objects=None):
         config = {"class_name": config, "config": {}}
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not interpret optimizer config: {config!r}")
-    class_name = config["class_name"]
-    cls = _resolve(class_name, config.get("registered_name"), custom_objects)
+    cls = serialization_lib.resolve(config, custom_objects, _BY_NAME)
+    if cls is None:
+        cls = ALL_OBJECTS_DICT.get(str(config["class_name"]).lower())
     if cls is None or not (inspect.isclass(cls) and issubclass(cls, Optimizer)) or cls is Optimizer:
-        raise ValueError(
-            f"Unknown optimizer: '{config.get('registered_name') or class_name}'. Known optimizers: {_known()}. "
-            "Pass custom classes in `custom_objects` or register them with `register_keras_serializable`."
-        )
-    inner = dict(config.get("config") or {})
-    if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+        raise serialization_lib.unknown_object_error(config.get("registered_name") or config["class_name"], "optimizer", known=_known(), known_label="Known optimizers")
+    return serialization_lib.instantiate(cls, config, custom_objects)
 
 
 def get(identifier):

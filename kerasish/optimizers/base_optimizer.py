@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from kerasish.engine.naming import auto_name
+from kerasish.saving import serialization_lib
 
 from . import schedules as _schedules
 
@@ -794,13 +795,7 @@ class Optimizer:
         elif isinstance(self._learning_rate, _schedules.LearningRateSchedule):
             learning_rate = _schedules.serialize(self._learning_rate)
         else:
-            fn = self._learning_rate
-            learning_rate = {
-                "module": getattr(fn, "__module__", None),
-                "class_name": "function",
-                "config": getattr(fn, "__name__", repr(fn)),
-                "registered_name": getattr(fn, "__name__", None),
-            }
+            learning_rate = serialization_lib.serialize_function(self._learning_rate)
         return {
             "name": self.name,
             "learning_rate": learning_rate,
@@ -822,12 +817,9 @@ class Optimizer:
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
             if lr.get("class_name") == "function":
-                from kerasish.saving.object_registration import get_registered_object
-
-                name = lr.get("registered_name") or lr.get("config")
-                fn = get_registered_object(name, custom_objects)
+                fn = serialization_lib.resolve(lr, custom_objects)
                 if fn is None:
-                    raise ValueError(f"Unknown learning rate function '{name}': pass it in `custom_objects`.")
+                    raise serialization_lib.unknown_object_error(lr.get("config"), "learning rate function", function=True, config=lr)
                 config["learning_rate"] = fn
             else:
                 config["learning_rate"] = _schedules.deserialize(lr, custom_objects=custom_objects)

@@ -24,6 +24,8 @@ import inspect
 import math
 import numbers
 
+from kerasish.saving import serialization_lib
+
 __all__ = [
     "LearningRateSchedule",
     "ExponentialDecay",
@@ -379,15 +381,16 @@ ALL_SCHEDULES = {
 }
 
 
+serialization_lib.register_builtins("schedules", _KERAS_MODULE, ALL_SCHEDULES)
+
+
 def serialize(learning_rate_schedule):
     """Keras 3's dict form of a schedule."""
     if not isinstance(learning_rate_schedule, LearningRateSchedule):
         raise ValueError(
             f"Cannot serialize {learning_rate_schedule!r}: expected a LearningRateSchedule instance."
         )
-    from kerasish.saving.object_registration import serialize_small_object
-
-    return serialize_small_object(learning_rate_schedule, LearningRateSchedule, ALL_SCHEDULES, _KERAS_MODULE, "schedule")
+    return serialization_lib.serialize_class_instance(learning_rate_schedule)
 
 
 def deserialize(config, custom_objects=None):
@@ -399,21 +402,9 @@ def deserialize(config, custom_objects=None):
         return config
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not interpret learning rate schedule config: {config!r}")
-    from kerasish.saving.object_registration import get_registered_object
-
-    class_name = config["class_name"]
-    registered = config.get("registered_name")
-    cls = None
-    for key in (registered, class_name):
-        if key:
-            cls = get_registered_object(key, custom_objects)
-            if cls is not None:
-                break
-    if cls is None:
-        cls = ALL_SCHEDULES.get(class_name)
+    cls = serialization_lib.resolve(config, custom_objects, ALL_SCHEDULES)
     if cls is None or not (inspect.isclass(cls) and issubclass(cls, LearningRateSchedule)):
-        raise ValueError(
-            f"Unknown learning rate schedule: '{registered or class_name}'. Known: {', '.join(sorted(ALL_SCHEDULES))}. "
-            "Pass custom classes in `custom_objects` or register them with `register_keras_serializable`."
+        raise serialization_lib.unknown_object_error(
+            config.get("registered_name") or config["class_name"], "learning rate schedule", known=sorted(ALL_SCHEDULES)
         )
-    return cls.from_config(dict(config.get("config") or {}))
+    return serialization_lib.instantiate(cls, config, custom_objects)

@@ -102,7 +102,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"'{filepath}': config.json does not describe a model.")
         with safe_mode_scope(safe_mode):
             try:
-                model = deserialize_layer(config, active_custom_objects(custom_objects))
+                model = deserialize_layer(config, active_custom_objects(custom_objects), source=filepath)
             except (TypeError, KeyError) as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}' from its config: {e}") from e
         from kerasish.engine.model import Model

@@ -460,7 +460,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"'{filepath}': cannot read its model config ({type(e).__name__}: {e}).") from e
         with safe_mode_scope(safe_mode):
             try:
-                model = deserialize_layer(config, active_custom_objects(custom_objects))
+                model = deserialize_layer(config, active_custom_objects(custom_objects), source=filepath)
             except ValueError as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}': {e}") from e
             except (TypeError, KeyError, IndexError) as e:

@@ -1,28 +1,54 @@
-"""Registering user classes so files can name them: Keras's
-``register_keras_serializable`` and ``custom_object_scope``.
+"""The registry of objects a config may name: Keras's
+``register_keras_serializable``, ``custom_object_scope`` and safe mode.
 
-Loading looks classes up by name in ``custom_objects``, then in the scope
-and the registry here, then among kerasish's own classes. Nothing else is
-imported or run because a file names it.
+This module is a leaf: it imports nothing of kerasish, so every package
+(initializers, losses, layers...) can use it without depending on the Layer.
+
+Loading finds a name in, in order: the ``custom_objects`` argument, the active
+``custom_object_scope`` blocks (innermost first), the global registry filled by
+``register_keras_serializable``, then the caller's table of built-ins
+(``module_objects``). Nothing is imported or run because a file names it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 
-from kerasish.engine.serialization import CUSTOM_OBJECTS
+# Objects users registered, by registered name ("package>name"); what
+# ``get_custom_objects()`` returns and what users may also fill by hand.
+CUSTOM_OBJECTS: dict = {}
 
-_scope_stack: list[dict] = []
+# Per thread: the stack of active custom-object scopes and the safe-mode setting
+# of the innermost SafeModeScope, so that loading in one thread does not see
+# another thread's scopes (as Keras's thread-local GLOBAL_CUSTOM_OBJECTS scopes).
+_state = threading.local()
+_unsafe_everywhere = False
+
+
+def _scope_stack() -> list:
+    stack = getattr(_state, "scopes", None)
+    if stack is None:
+        stack = _state.scopes = []
+    return stack
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """Class decorator: make a custom layer, model, loss... loadable by name.
+    """Decorator: make a custom class or function loadable by name.
 
-    Registered as ``"package>Name"``, as Keras does::
+    Registered as ``"package>name"``, as Keras does::
 
         @kerasish.saving.register_keras_serializable(package="my_pkg")
         class Scale(kerasish.layers.Layer):
             ...
+
+    Args:
+        package: the namespace part of the registered name (no ``">"``).
+        name: the name part; the class's or function's ``__name__`` when None.
+
+    Raises:
+        ValueError: ``package`` contains ``">"``, a class has no
+            ``get_config``, or the name is already registered to another object.
     """
     if not isinstance(package, str) or ">" in package:
         raise ValueError(f"register_keras_serializable: `package` must be a string without '>', got {package!r}")
@@ -34,7 +60,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
         CUSTOM_OBJECTS[registered] = obj
         try:
             obj._registered_name = registered
-        except (AttributeError, TypeError):
+        except (AttributeError, TypeError):  # builtins and slotted objects
             pass
         return obj
 
@@ -42,117 +68,129 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
 
 
 def get_registered_name(obj) -> str:
-    """The name ``obj`` is registered under (its class name if it is not)."""
-    cls = obj if isinstance(obj, type) else type(obj)
-    return cls.__dict__.get("_registered_name") or getattr(obj, "__name__", cls.__name__)
+    """The name ``obj`` (a class, function or instance's class) is registered
+    under; its ``__name__`` if it is not registered.
+
+    Only the class's own registration counts: a subclass of a registered class
+    is a different class and must not load as its parent.
+    """
+    if isinstance(obj, type) or callable(obj) and hasattr(obj, "__name__"):
+        own = obj.__dict__.get("_registered_name") if hasattr(obj, "__dict__") else None
+        return own or obj.__name__
+    return get_registered_name(type(obj))
 
 
-def get_registered_object(name: str, custom_objects=None, module_objects=None):
-    """Look ``name`` up in ``custom_objects``, the active scopes, the registry, ``module_objects``."""
-    for table in [custom_objects or {}, *reversed(_scope_stack), CUSTOM_OBJECTS, module_objects or {}]:
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object ``name`` stands for, or None.
+
+    Args:
+        name: a registered name (``"my_pkg>Scale"``) or a plain name.
+        custom_objects: a dict name -> object, searched first.
+        module_objects: the caller's table of built-ins, searched last.
+    """
+    if not isinstance(name, str):
+        return None
+    for table in (custom_objects or {}, *reversed(_scope_stack()), CUSTOM_OBJECTS, module_objects or {}):
         if name in table:
             return table[name]
     return None
 
 
 def get_custom_objects() -> dict:
-    """The global registry (name -> class), as Keras's ``get_custom_objects``."""
+    """The global registry (name -> object), as Keras's ``get_custom_objects``;
+    adding to it registers objects under plain names."""
     return CUSTOM_OBJECTS
 
 
-@contextlib.contextmanager
-def custom_object_scope(custom_objects: dict):
-    """Within this block, loading also finds the classes in ``custom_objects``."""
-    _scope_stack.append(dict(custom_objects or {}))
-    try:
-        yield
-    finally:
-        _scope_stack.pop()
+class CustomObjectScope:
+    """Within this block, loading also finds the objects in ``custom_objects``.
+
+    Scopes nest (the inner one wins) and are per thread::
+
+        with kerasish.saving.custom_object_scope({"Scale": Scale}):
+            model = kerasish.models.Model.from_config(config)
+
+    Args:
+        custom_objects: a dict name -> class or function (or several dicts).
+    """
+
+    def __init__(self, *custom_objects):
+        self.custom_objects = {}
+        for objects in custom_objects:
+            if objects is None:
+                continue
+            if not isinstance(objects, dict):
+                raise TypeError(f"custom_object_scope: expected dicts of name -> object, got {type(objects).__name__}.")
+            self.custom_objects.update(objects)
+
+    def __enter__(self):
+        _scope_stack().append(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc):
+        stack = _scope_stack()
+        # Remove this scope even if an inner one leaked (exited out of order).
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is self.custom_objects:
+                del stack[i:]
+                break
+        return False
 
 
-CustomObjectScope = custom_object_scope
+custom_object_scope = CustomObjectScope
 
 
 def active_custom_objects(custom_objects=None) -> dict:
     """``custom_objects`` merged over every active scope (inner scopes win)."""
     merged = {}
-    for scope in _scope_stack:
+    for scope in _scope_stack():
         merged.update(scope)
     merged.update(custom_objects or {})
     return merged
 
 
 # ----------------------------------------------------------------------
-# Small Keras objects (regularizers, constraints) as Keras 3 config dicts
+# Safe mode: whether loading may run code stored in a config (Lambda bytecode)
 # ----------------------------------------------------------------------
-def serialize_small_object(obj, base_cls, builtins: dict, keras_module: str, kind: str):
-    """Keras 3's ``{"module", "class_name", "config", "registered_name"}`` for
-    an instance of ``base_cls`` (built-in: Keras's module and no registered
-    name) or a named function; None for None."""
-    if obj is None:
-        return None
-    if isinstance(obj, base_cls):
-        cls = type(obj)
-        builtin = builtins.get(cls.__name__) is cls
-        return {
-            "module": keras_module if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": obj.get_config(),
-            "registered_name": None if builtin else get_registered_name(cls),
-        }
-    if callable(obj) and not isinstance(obj, type) and getattr(obj, "__name__", "<lambda>") != "<lambda>":
-        return {
-            "module": getattr(obj, "__module__", None),
-            "class_name": "function",
-            "config": obj.__name__,
-            "registered_name": getattr(obj, "_registered_name", None) or obj.__name__,
-        }
-    raise ValueError(f"Cannot serialize {kind} {obj!r}: use a `{base_cls.__name__}` subclass with get_config(), or a named function.")
+def in_safe_mode() -> bool:
+    """Whether deserialising refuses code from a config: yes, unless a
+    ``SafeModeScope(False)`` or :func:`enable_unsafe_deserialization` says so."""
+    scoped = getattr(_state, "safe_mode", None)
+    if scoped is not None:
+        return scoped
+    return not _unsafe_everywhere
 
 
-def deserialize_small_object(config, builtins: dict, unknown, kind: str, custom_objects=None):
-    """The object for a name (``"max_norm"``) or a Keras 2 / Keras 3 config
-    dict; classes are found in ``custom_objects``, the active scopes, the
-    registry, then ``builtins``. ``unknown(name)`` makes the error raised
-    for a name found nowhere."""
-    if config is None:
-        return None
+class SafeModeScope:
+    """Within this block, loading follows ``safe_mode`` (None keeps the ambient one).
 
-    def lookup(name):
-        return None if name is None else get_registered_object(name, custom_objects, builtins)
+    Args:
+        safe_mode: True refuses code stored in configs, False allows it.
+    """
 
-    if isinstance(config, str):
-        obj = lookup(config)
-        if obj is None:
-            raise unknown(config)
-        return obj() if isinstance(obj, type) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret {kind} config: {config!r}")
-    class_name, inner = config["class_name"], config.get("config")
-    if class_name == "function":
-        name = inner if isinstance(inner, str) else config.get("registered_name")
-        obj = lookup(name) or lookup(config.get("registered_name"))
-        if obj is None:
-            raise unknown(name)
-        return obj
-    obj = lookup(config.get("registered_name")) or lookup(class_name)
-    if obj is None:
-        raise unknown(class_name)
-    if not isinstance(obj, type):
-        return obj
-    inner = inner or {}
-    return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+    def __init__(self, safe_mode: bool | None = True):
+        self.safe_mode = safe_mode
+
+    def __enter__(self):
+        self._previous = getattr(_state, "safe_mode", None)
+        if self.safe_mode is not None:
+            _state.safe_mode = bool(self.safe_mode)
+        return self
+
+    def __exit__(self, *exc):
+        _state.safe_mode = self._previous
+        return False
 
 
-def get_small_object(identifier, deserialize, kind: str):
-    """``get()`` of regularizers and constraints: None, a name or config dict,
-    a class (instantiated), or any callable as it is."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode: bool | None):
+    """Function form of :class:`SafeModeScope` (kept for existing callers)."""
+    with SafeModeScope(safe_mode):
+        yield
+
+
+def enable_unsafe_deserialization() -> None:
+    """Let configs with Python code (Lambda layers) load everywhere, as Keras's
+    ``keras.config.enable_unsafe_deserialization()``. Only for files you trust."""
+    global _unsafe_everywhere
+    _unsafe_everywhere = True

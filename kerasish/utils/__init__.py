@@ -16,3 +16,5 @@ from kerasish.utils.model_visualization import plot_model
 __all__ += ["plot_model"]
 from kerasish.trainers.epoch_iterator import pack_x_y_sample_weight, unpack_x_y_sample_weight
 __all__ += ["pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
+from kerasish.saving import CustomObjectScope, custom_object_scope, deserialize_keras_object, get_custom_objects, get_registered_name, get_registered_object, register_keras_serializable, serialize_keras_object
+__all__ += ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable", "serialize_keras_object"]

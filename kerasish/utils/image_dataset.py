@@ -284,9 +284,9 @@ class ImageDirectoryDataset:
         file_paths: the image paths in this subset, in Keras's order.
         batch_size, image_size, num_workers.
 
-    Example:
-        >>> for images, labels in ds:          # images (B, H, W, C) float32
-        ...     loss = criterion(net(images.permute(0, 3, 1, 2)), labels)
+    Example (not run as a doctest: it needs a dataset and a torch network):
+        >>> for images, labels in ds:          # doctest: +SKIP
+        ...     loss = criterion(net(images.permute(0, 3, 1, 2)), labels)  # images (B, H, W, C) float32
     """
 
     def __init__(self, paths, labels, class_names, label_mode, num_classes, image_size, num_channels, interpolation,
@@ -438,10 +438,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         float32 ``(B, H, W, C)`` in ``[0, 255]``, or images only when there are
         no labels; a ``(train, val)`` tuple for ``subset="both"``.
 
-    Example:
-        >>> train, val = image_dataset_from_directory("flowers", validation_split=0.2,
+    Example (not run as a doctest: it needs a folder of images and a model):
+        >>> train, val = image_dataset_from_directory("flowers", validation_split=0.2,  # doctest: +SKIP
         ...     subset="both", seed=123, image_size=(180, 180), batch_size=32)
-        >>> model.fit(train, validation_data=val, epochs=3)
+        >>> model.fit(train, validation_data=val, epochs=3)  # doctest: +SKIP
     """
     fmt = kwargs.pop("format", "tf")
     if fmt not in ("tf", "grain"):

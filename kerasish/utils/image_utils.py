@@ -96,8 +96,8 @@ def img_to_array(img, data_format=None, dtype=None):
     Returns:
         A rank-3 NumPy array, ``(H, W, C)`` or ``(C, H, W)``.
 
-    Example:
-        >>> x = img_to_array(load_img("cat.jpg"))   # (H, W, 3) float32
+    Example (not run as a doctest: it needs an image file), ``x`` is ``(H, W, 3)`` float32:
+        >>> x = img_to_array(load_img("cat.jpg"))   # doctest: +SKIP
     """
     data_format = _data_format(data_format)
     x = np.asarray(img, dtype=dtype or "float32")
@@ -153,9 +153,9 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
     Returns:
         A PIL Image.
 
-    Example:
-        >>> image = load_img("cat.jpg", target_size=(224, 224))
-        >>> batch = img_to_array(image)[None]
+    Example (not run as a doctest: it needs an image file):
+        >>> image = load_img("cat.jpg", target_size=(224, 224))  # doctest: +SKIP
+        >>> batch = img_to_array(image)[None]  # doctest: +SKIP
     """
     _need_pil()
     if isinstance(path, io.BytesIO):

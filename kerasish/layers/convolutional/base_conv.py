@@ -91,6 +91,14 @@ class SpatialPadding:
 
 def padded_conv(conv, pad: SpatialPadding, x: torch.Tensor) -> torch.Tensor:
     """Run ``nn.Conv2d`` ``conv`` on NCHW ``x`` with ``pad``'s 'same'/'valid' padding."""
+    if conv.kernel_size == (1, 1) and conv.stride != (1, 1) and torch.is_grad_enabled():
+        # A 1x1 kernel with strides reads every s-th pixel: the same as a 1x1
+        # stride-1 convolution of those pixels (no padding either way). Taken in
+        # training because torch 2.14's backward of a strided 1x1 convolution on
+        # a channels_last input whose size the stride divides corrupts the heap
+        # (ResNet's shortcut convolutions): tests/test_layers_conv.py.
+        sh, sw = conv.stride
+        return F.conv2d(x[:, :, ::sh, ::sw], conv.weight, conv.bias, 1, 0, 1, conv.groups)
     if pad.exact_in_module(x):
         return conv(x)
     return F.conv2d(pad.apply_full(x), conv.weight, conv.bias, conv.stride, 0, conv.dilation, conv.groups)

@@ -3,6 +3,8 @@ Keras's output sizes for 'valid'/'same' and ``output_padding``."""
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from kerasish import constraints, initializers, regularizers
@@ -133,7 +135,12 @@ class Conv2DTranspose(BaseConv2D):
         self.built = True
 
     def _conv(self, inputs):
-        y = self._torch_module(self._to_nchw(inputs))
+        x = self._to_nchw(inputs)
+        conv = self._torch_module
+        if conv.kernel_size == (1, 1) and conv.stride != (1, 1) and torch.is_grad_enabled():
+            y = _strided_1x1_transpose(x, conv)
+        else:
+            y = conv(x)
         if self._crop is not None:
             y = y[self._crop]
         return y
@@ -157,3 +164,21 @@ class Conv2DTranspose(BaseConv2D):
 
 
 Convolution2DTranspose = Conv2DTranspose
+
+
+def _strided_1x1_transpose(x, conv):
+    """``conv`` (a 1x1 ``nn.ConvTranspose2d`` with strides) on NCHW ``x``, as
+    a stride-1 channel mix scattered onto every s-th pixel: the same values.
+    Taken in training because torch 2.14's backward of a strided 1x1
+    (transposed) convolution corrupts the heap (see base_conv.padded_conv and
+    tests/test_layers_conv.py)."""
+    sh, sw = conv.stride
+    ph, pw = conv.padding
+    y = F.conv_transpose2d(x, conv.weight, None, 1, 0, 0, conv.groups)
+    n, c, h, w = y.shape
+    full_h, full_w = (h - 1) * sh + 1 + conv.output_padding[0], (w - 1) * sw + 1 + conv.output_padding[1]
+    out = torch.empty((n, c, full_h, full_w), dtype=y.dtype, device=y.device, memory_format=torch.channels_last).zero_()
+    out[:, :, : (h - 1) * sh + 1 : sh, : (w - 1) * sw + 1 : sw] = y
+    if ph or pw:
+        out = out[:, :, ph : full_h - ph, pw : full_w - pw]
+    return out if conv.bias is None else out + conv.bias.view(1, -1, 1, 1)

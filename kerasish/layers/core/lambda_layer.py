@@ -19,9 +19,11 @@ import types
 import numpy as np
 import torch
 
+from kerasish import activations
 from kerasish.engine import layout
 from kerasish.engine.layer import Layer, _infer_output_shape_by_tracing, _is_shape_tuple
 from kerasish.layers.preprocessing.rescaling import deserialize_value, serialize_value
+from kerasish.saving import object_registration, serialization_lib
 
 _LAMBDA_CLASS = "__lambda__"
 
@@ -90,43 +92,30 @@ def serialize_function(fn):
 
 
 def _lookup_function(config: dict, custom_objects):
-    from kerasish import activations
-    from kerasish.engine.serialization import CUSTOM_OBJECTS
-
+    """The function (or object) a Lambda's config names: the registry's one
+    lookup (custom_objects, scopes, registered names), then the activations."""
     name = config.get("config")
-    class_name = config.get("class_name")
-    custom_objects = custom_objects or {}
-    if class_name == "function":
-        for table in (custom_objects, CUSTOM_OBJECTS):
-            if isinstance(name, str) and name in table:
-                return table[name]
+    obj = serialization_lib.resolve(config, custom_objects)
+    if config.get("class_name") == "function":
+        if obj is not None:
+            return obj
         if isinstance(name, str):
             try:
                 return activations.get(name)
             except (ValueError, TypeError):
                 pass
-        raise TypeError(
-            f"Lambda: could not locate function {name!r}. Pass it in `custom_objects={{{name!r}: fn}}` or register it. "
-            f"Full object config: {config}"
-        )
-    for key in (config.get("registered_name"), class_name):
-        for table in (custom_objects, CUSTOM_OBJECTS):
-            if key and key in table:
-                obj = table[key]
-                if isinstance(obj, type):
-                    return obj.from_config(config.get("config") or {}) if hasattr(obj, "from_config") else obj(**(config.get("config") or {}))
-                return obj
-    raise TypeError(f"Lambda: could not locate {class_name!r}. Pass it in `custom_objects`. Full object config: {config}")
+        raise serialization_lib.unknown_object_error(name, "function for a Lambda layer", function=True, config=config)
+    if obj is None:
+        raise serialization_lib.unknown_object_error(config.get("class_name"), "object for a Lambda layer", config=config)
+    if isinstance(obj, type):
+        inner = config.get("config") or {}
+        return obj.from_config(inner) if hasattr(obj, "from_config") else obj(**inner)
+    return obj
 
 
 def _in_safe_mode() -> bool:
-    """The ambient safe-mode setting; safe unless the engine says otherwise."""
-    from kerasish.engine import serialization
-
-    probe = getattr(serialization, "in_safe_mode", None)
-    if callable(probe):
-        return probe() is not False
-    return True
+    """The ambient safe-mode setting (the registry's)."""
+    return object_registration.in_safe_mode() is not False
 
 
 def _signature_names(fn) -> set:

@@ -80,6 +80,8 @@ class Rescaling(Layer):
 
     _native_layout = True
 
+    _outputs_own_dtype = True
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         _check_value(scale, "scale")
