@@ -2,7 +2,6 @@
 weights and inputs go through both libraries and the outputs are compared."""
 
 import functools
-import math
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -12,6 +11,7 @@ import pytest
 import torch
 
 from kerasish.testing import run_layer_test
+from kerasish.testing.test_case import assert_close_f32, float32_tol  # noqa: F401 (the tests import them from here)
 
 
 @pytest.fixture(scope="session")
@@ -30,55 +30,6 @@ def to_numpy(x):
 
 
 F32_EPS = float(np.finfo(np.float32).eps)  # 1.19e-7, one unit in the last place at 1.0
-
-
-def float32_tol(terms=1, depth=1):
-    """Relative tolerance between two float32 computations of the same math.
-
-    Two correct implementations (Keras and ours, channels-last and
-    channels-first, one process and two) differ only by rounding: each
-    accumulation of ``terms`` products, summed in another order or with
-    other SIMD blocking/FMA, is off by about ``sqrt(terms)`` units in the last
-    place of the magnitude of its terms, and ``depth`` chained accumulations
-    (layers, training steps) add up their independent errors. A factor 16
-    covers worst-case kernels on any x86 CPU (AVX2/AVX-512, Intel or AMD).
-    The result stays far below what a real bug changes (a wrong sign, a
-    missing bias, a transposed kernel move values by O(1) relative): 2e-6
-    for one elementwise op, ~1e-4 for a 3x3x512 convolution, ~1e-3 for
-    ResNet50 end to end.
-
-    Args:
-        terms: length of the longest accumulation behind one value (a Dense
-            layer's input units, a convolution's kh*kw*cin, the elements a
-            mean or a loss sums).
-        depth: how many such accumulations are chained (layers, steps).
-    """
-    return 16 * F32_EPS * math.sqrt(max(terms, 1) * max(depth, 1))
-
-
-def assert_close_f32(actual, expected, terms=1, depth=1, scale=None, err_msg=""):
-    """Compare float32 results with :func:`float32_tol`, relative to magnitude.
-
-    The tolerance is relative to each value and, for values that are small
-    because terms cancelled, to ``scale`` (default: the largest ``|expected|``),
-    since a sum's rounding error follows the size of its terms, not of the
-    result. Accepts tensors, arrays, lists and numbers.
-
-    Args:
-        actual: what the code under test computed.
-        expected: the reference (Keras, torch, numpy).
-        terms: see :func:`float32_tol`.
-        depth: see :func:`float32_tol`.
-        scale: magnitude the absolute part of the tolerance is relative to.
-        err_msg: shown on failure.
-    """
-    actual = np.asarray(to_numpy(actual), dtype=np.float64)
-    expected = np.asarray(to_numpy(expected), dtype=np.float64)
-    rtol = float32_tol(terms, depth)
-    if scale is None:
-        finite = np.abs(expected[np.isfinite(expected)])
-        scale = float(finite.max()) if finite.size else 0.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=err_msg)
 
 
 def assert_layer_parity(kl, kr, x, training=False, terms=None, atol=None, rtol=None):
