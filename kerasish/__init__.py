@@ -10,19 +10,18 @@ __version__ = "0.1.0"
 from kerasish import activations, backend, constraints, initializers, regularizers
 from kerasish import layers, models, saving
 from kerasish import applications, callbacks, config, datasets, distribution, losses, metrics, mixed_precision, optimizers, utils
-from kerasish import ops, random, tree
+from kerasish import ops, random, tree, visualization
 from kerasish.engine.layer import Layer
-from kerasish.engine.model import Model
-from kerasish.engine.sequential import Sequential
+from kerasish.models.model import Model
+from kerasish.models.sequential import Sequential
 from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.naming import clear_session
 from kerasish.layers.core.input_layer import Input, InputLayer
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random", "tree"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random", "tree", "visualization"]
 
-# Subpackages imported on first use: they pull optional dependencies
-# (matplotlib for visualization) or are only for tests (testing).
-_LAZY_SUBPACKAGES = ("testing", "visualization")
+# Imported on first use: only tests need it.
+_LAZY_SUBPACKAGES = ("testing",)
 
 
 def __getattr__(name):

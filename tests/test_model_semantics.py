@@ -19,7 +19,7 @@ import torch
 import kerasish
 from conftest import assert_close_f32, to_numpy
 from guide_utils import custom_dense_class
-from kerasish.engine.functional import Functional
+from kerasish.models.functional import Functional
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kerasish
-from kerasish.engine.summary import get_layer_index_bound_by_layer_name, readable_memory_size
+from kerasish.models.summary import get_layer_index_bound_by_layer_name, readable_memory_size
 
 from seed_networks import fruit_classifier, mnist_cnn
 

@@ -516,7 +516,7 @@ def build_application(*, pretty, architecture, arch_kwargs, full, groups, top, w
     ``(output, {torchvision key: (layer, attr, transform)})``; it is only
     called with ``include_top=True`` (a headless model gets Keras's pooling).
     """
-    from kerasish.engine.functional import Functional
+    from kerasish.models.functional import Functional
 
     check_common_args(pretty, weights, include_top, classes, pooling, classifier_activation)
     input_shape = obtain_input_shape(input_shape, default_size, min_size, include_top, weights)

@@ -742,7 +742,7 @@ def _get_config_is_default(layer) -> bool:
     """Whether the class's get_config is kerasish's (not written by the user)."""
     for klass in type(layer).__mro__:
         if "get_config" in klass.__dict__:
-            return klass.__module__ in ("kerasish.engine.layer", "kerasish.engine.model")
+            return klass.__module__ in ("kerasish.engine.layer", "kerasish.models.model")
     return True
 
 

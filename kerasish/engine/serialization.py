@@ -71,8 +71,6 @@ def _revive_layer(cls, config, custom_objects=None):
     """``cls.from_config(config)``, passing ``custom_objects`` to models and to
     layers whose ``from_config`` takes it (wrappers holding inner layers)."""
     config = config or {}
-    if isinstance(cls, type) and issubclass(cls, _model_class()):
-        return cls.from_config(config, custom_objects=custom_objects)
     try:
         takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
     except (TypeError, ValueError):
@@ -80,12 +78,6 @@ def _revive_layer(cls, config, custom_objects=None):
     if custom_objects and takes_objects:
         return cls.from_config(config, custom_objects=custom_objects)
     return cls.from_config(config)
-
-
-def _model_class():
-    from .model import Model  # deferred: model.py imports this module
-
-    return Model
 
 
 def deserialize_layer(data, custom_objects=None, source=None):

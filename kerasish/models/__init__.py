@@ -2,9 +2,9 @@
 
 import json as _json
 
-from kerasish.engine.functional import Functional
-from kerasish.engine.model import Model
-from kerasish.engine.sequential import Sequential
+from kerasish.models.functional import Functional
+from kerasish.models.model import Model
+from kerasish.models.sequential import Sequential
 from kerasish.saving.saving_api import load_model, save_model
 
 

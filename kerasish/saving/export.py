@@ -86,7 +86,7 @@ def export_model(model, filepath, format="torch", input_signature=None, verbose=
         torch.Size([5, 10])
     """
     _check_format(format)
-    from kerasish.engine.model import Model
+    from kerasish.models.model import Model
 
     if not isinstance(model, Model):
         raise TypeError(f"export_model takes a kerasish Model, got {type(model).__name__}: {model!r:.80}")
@@ -280,7 +280,7 @@ def _leaves(sig):
 
 def _model_specs(model):
     """(shape, dtype name, name) per flat model input, and the input structure."""
-    from kerasish.engine.functional import Functional
+    from kerasish.models.functional import Functional
 
     if isinstance(model, Functional):
         return [(tuple(t.shape), t.dtype, t.name) for t in model.inputs], model._input_struct, True
@@ -431,7 +431,7 @@ class _FlatInputs(torch.nn.Module):
 def _export_onnx(model, filepath, examples, dynamic, kwargs):
     save_kwargs = {k: kwargs.pop(k) for k in _ONNX_SAVE_KWARGS if k in kwargs}
     kwargs = _split_kwargs(kwargs, torch.onnx.export, {"model", "args", "f", "kwargs", "dynamo", "export_params"}, "onnx", _ONNX_SAVE_KWARGS)
-    from kerasish.engine.functional import Functional
+    from kerasish.models.functional import Functional
 
     specs, struct, functional = _model_specs(model)
     if isinstance(model, Functional) or struct is None:

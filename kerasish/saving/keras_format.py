@@ -105,7 +105,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 model = deserialize_layer(config, active_custom_objects(custom_objects), source=filepath)
             except (TypeError, KeyError) as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}' from its config: {e}") from e
-        from kerasish.engine.model import Model
+        from kerasish.models.model import Model
 
         if not isinstance(model, Model):
             raise ValueError(f"'{filepath}' holds a {type(model).__name__}, not a model.")

@@ -465,7 +465,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 raise ValueError(f"Cannot rebuild the model in '{filepath}': {e}") from e
             except (TypeError, KeyError, IndexError) as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}' from its config: {type(e).__name__}: {e}") from e
-        from kerasish.engine.model import Model
+        from kerasish.models.model import Model
 
         if not isinstance(model, Model):
             raise ValueError(f"'{filepath}' holds a {type(model).__name__}, not a model.")

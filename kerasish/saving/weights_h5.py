@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import h5py
 
-from kerasish.engine.functional import Functional
+from kerasish.models.functional import Functional
 from kerasish.engine.layer import Layer
 from kerasish.engine.naming import to_snake_case
 

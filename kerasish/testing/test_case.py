@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from kerasish.engine.model import Model
+from kerasish.models.model import Model
 from kerasish.layers.core.input_layer import Input
 
 F32_EPS = float(np.finfo(np.float32).eps)

@@ -12,7 +12,7 @@ from kerasish.utils.image_utils import array_to_img, img_to_array, load_img, sav
 from kerasish.utils.numerical_utils import normalize, to_categorical
 
 __all__ += ["array_to_img", "image_dataset_from_directory", "img_to_array", "load_img", "normalize", "save_img", "smart_resize", "split_dataset", "to_categorical"]
-from kerasish.utils.model_visualization import plot_model
+from kerasish.visualization.model_visualization import plot_model
 __all__ += ["plot_model"]
 from kerasish.trainers.epoch_iterator import pack_x_y_sample_weight, unpack_x_y_sample_weight
 __all__ += ["pack_x_y_sample_weight", "unpack_x_y_sample_weight"]

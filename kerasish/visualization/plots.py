@@ -328,7 +328,7 @@ def plot_feature_maps(model, image, layer_names=None, max_maps=16, to_file=None)
     Example:
         >>> plot_feature_maps(model, x_test[0], to_file="maps.png")  # doctest: +SKIP
     """
-    from kerasish.engine.model import Model
+    from kerasish.models.model import Model
 
     if not isinstance(max_maps, (int, np.integer)) or max_maps < 1:
         raise ValueError(f"max_maps must be a positive integer; got {max_maps!r}")

@@ -7,9 +7,9 @@ import torch
 from kerasish.layers.core.input_layer import Input, InputLayer
 
 from .functional import Functional
-from .keras_tensor import KerasTensor
-from .layer import Layer, _dtype_name, _is_shape_tuple
-from .serialization import deserialize_layer, serialize_layer
+from kerasish.engine.keras_tensor import KerasTensor
+from kerasish.engine.layer import Layer, _dtype_name, _is_shape_tuple
+from kerasish.engine.serialization import deserialize_layer, serialize_layer
 
 
 class Sequential(Functional):
@@ -237,7 +237,7 @@ class Sequential(Functional):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
-        from .serialization import safe_mode_scope
+        from kerasish.engine.serialization import safe_mode_scope
 
         with safe_mode_scope(safe_mode):
             return cls._from_config(config, custom_objects)

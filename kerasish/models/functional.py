@@ -17,12 +17,12 @@ import torch
 
 from kerasish import tree
 
-from . import layout
-from .keras_tensor import KerasTensor, flatten, pack_like
-from .layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
+from kerasish.engine import layout
+from kerasish.engine.keras_tensor import KerasTensor, flatten, pack_like
+from kerasish.engine.layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
 from .model import Model, functional_like_constructor
-from .node import Node
-from .serialization import deserialize_layer, serialize_layer
+from kerasish.engine.node import Node
+from kerasish.engine.serialization import deserialize_layer, serialize_layer
 
 
 class _Step(NamedTuple):

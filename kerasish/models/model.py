@@ -1,7 +1,7 @@
 """``Model``: a Layer that groups layers, as in Keras, and a torch.nn.Module
 whose children are those layers' native torch modules.
 
-``Model(inputs, outputs)`` makes a :class:`~kerasish.engine.functional.Functional`
+``Model(inputs, outputs)`` makes a :class:`~kerasish.models.functional.Functional`
 model (the graph declared with symbolic tensors); subclassing ``Model`` and
 writing ``call`` makes a subclassed model; a subclass given ``(inputs,
 outputs)`` (one that overrides ``train_step``, say) is a functional model with
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layer import Layer, _shapes_of, _to_tensor
+from kerasish.engine.layer import Layer, _shapes_of, _to_tensor
 from kerasish.trainers.trainer import Trainer
 
 
@@ -242,7 +242,7 @@ class Model(Trainer, Layer):
         """The model's config as JSON (Keras's ``model_from_json`` reads it)."""
         import json
 
-        from .serialization import serialize_layer
+        from kerasish.engine.serialization import serialize_layer
 
         return json.dumps(serialize_layer(self), **kwargs)
 
@@ -277,7 +277,7 @@ class Model(Trainer, Layer):
                 it is refused (see :func:`kerasish.engine.serialization.in_safe_mode`).
         """
         from .functional import Functional, functional_from_config  # deferred: functional.py imports this module
-        from .serialization import safe_mode_scope
+        from kerasish.engine.serialization import safe_mode_scope
 
         with safe_mode_scope(safe_mode):
             if all(k in config for k in ("layers", "input_layers", "output_layers")):

@@ -141,15 +141,15 @@ class _Box:
 # The graph: boxes and edges, nested models expanded on request
 # ----------------------------------------------------------------------
 def _is_graph_model(layer):
-    from kerasish.engine.functional import Functional
+    from kerasish.models.functional import Functional
 
     return isinstance(layer, Functional)
 
 
 def _collect(model, expand_nested, opts):
     """(boxes, edges) for ``model``; edges are (source box, target box)."""
-    from kerasish.engine.functional import Functional
-    from kerasish.engine.sequential import Sequential
+    from kerasish.models.functional import Functional
+    from kerasish.models.sequential import Sequential
 
     boxes: list[_Box] = []
     by_layer: dict[int, _Box] = {}
@@ -550,7 +550,7 @@ def plot_model(
         >>> fig.kerasish_layout["hidden"][1] > fig.kerasish_layout["out"][1]
         True
     """
-    from kerasish.engine.model import Model
+    from kerasish.models.model import Model
 
     if kwargs.pop("layer_range", None) is not None:
         raise ValueError("Argument `layer_range` is no longer supported.")
