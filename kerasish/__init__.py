@@ -5,10 +5,17 @@
 ordinary ``torch.nn`` modules.
 """
 
-__version__ = "0.1.0"
+from kerasish.version import __version__
 
+# kerasish.saving first. Its registry (object_registration, serialization_lib)
+# is the bottom of the package and every kind of object registers in it, but
+# the package's __init__ also imports the file formats, which import models and
+# so nearly everything else. Entered here, the registry is complete before any
+# module that needs it starts; entered from a low module (activations, say),
+# that module would still be half-made when the formats reach it again.
+from kerasish import saving
 from kerasish import activations, backend, constraints, initializers, regularizers
-from kerasish import layers, models, saving
+from kerasish import layers, models
 from kerasish import applications, callbacks, config, datasets, distribution, losses, metrics, mixed_precision, optimizers, utils
 from kerasish import ops, random, tree, visualization
 from kerasish.engine.layer import Layer

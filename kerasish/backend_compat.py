@@ -28,8 +28,6 @@ __all__ = [
     "TORCH_VERSION",
     "HAS_CUSTOM_OP",
     "HAS_FUSED_ADAMW",
-    "conv_add_inplace",
-    "cpu_autocast_enabled",
     "disabled_torch_function",
     "fused_adamw_",
     "fused_kernel_devices",
@@ -61,15 +59,6 @@ def is_exporting() -> bool:
     export-sensitive shortcuts step aside under any compilation."""
     fn = getattr(torch.compiler, "is_exporting", None)
     return fn() if fn is not None else torch.compiler.is_compiling()
-
-
-def cpu_autocast_enabled() -> bool:
-    """Whether CPU autocast is on. ``torch.is_autocast_enabled(device_type)``
-    takes a device from torch 2.4 (pytorch/pytorch#124359); before, the CPU's
-    flag had its own function (both public)."""
-    if TORCH_VERSION >= (2, 4):
-        return torch.is_autocast_enabled("cpu")
-    return torch.is_autocast_cpu_enabled()
 
 
 # --- the fused AdamW kernel ---------------------------------------------------
@@ -176,23 +165,6 @@ def module_has_forward_hooks(module: torch.nn.Module) -> bool:
         return True
     # a leaf module (most layers' nn.Conv2d, nn.MaxPool2d) needs no walk: this runs per batch
     return bool(module._modules) and any(_hooked(m) for m in module.modules())
-
-
-# --- oneDNN's in-place convolution ---------------------------------------------
-# Private: torch.ops.mkldnn._convolution_pointwise_.binary, the in-place
-# "conv + add" op inductor emits for CPU (aten/src/ATen/native/mkldnn/Conv.cpp,
-# registered in RegisterMkldnnOpContextClass.cpp), which lets
-# layers/convolutional/conv_kernels.py write a large convolution into a reused
-# buffer. Fallback (None): F.conv2d, a fresh output each batch.
-def _find_conv_add_inplace():
-    try:
-        return torch.ops.mkldnn._convolution_pointwise_.binary
-    except (AttributeError, RuntimeError):  # a torch built without oneDNN, or without the op
-        return None
-
-
-#: ``torch.ops.mkldnn._convolution_pointwise_.binary`` or None.
-conv_add_inplace = _find_conv_add_inplace()
 
 
 # --- Tensor subclasses that do not propagate -------------------------------------

@@ -12,7 +12,8 @@ import os
 
 import torch
 
-from kerasish.engine.serialization import enable_unsafe_deserialization, in_safe_mode
+from kerasish.distribution import data_parallel as _data_parallel
+from kerasish.saving.object_registration import enable_unsafe_deserialization, in_safe_mode
 
 _device_override: torch.device | None = None
 
@@ -54,9 +55,7 @@ def get_device() -> torch.device:
     explicit = explicit_device()
     if explicit is not None:
         return explicit
-    from kerasish.distribution.data_parallel import distribution
-
-    dist = distribution()
+    dist = _data_parallel.distribution()
     if dist is not None and dist.enabled:  # one device per process: this process's
         return dist.device
     if torch.cuda.is_available():

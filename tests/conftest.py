@@ -32,42 +32,6 @@ def to_numpy(x):
 F32_EPS = float(np.finfo(np.float32).eps)  # 1.19e-7, one unit in the last place at 1.0
 
 
-def assert_layer_parity(kl, kr, x, training=False, terms=None, atol=None, rtol=None):
-    """Build both layers on ``x``, copy Keras's weights into ours, compare.
-
-    ``kl`` is the kerasish layer, ``kr`` the Keras layer made with the same
-    arguments. Checks output values, output shape (also through
-    ``compute_output_shape``) and parameter counts. Returns both outputs.
-
-    Args:
-        kl: the kerasish layer.
-        kr: the Keras layer.
-        x: the input batch.
-        training: call both layers in training mode.
-        terms: the longest accumulation behind one output value (see
-            :func:`float32_tol`); default: one sample's size, an upper bound
-            for any per-sample layer.
-        atol: absolute tolerance instead of the float32 one (with ``rtol``),
-            for outputs that are not float32 sums, e.g. interpolated pixels.
-        rtol: relative tolerance instead of the float32 one.
-    """
-    x = np.asarray(x, dtype="float32")
-    expected = to_numpy(kr(x, training=training) if training else kr(x))
-    kl(x)  # build
-    kl.set_weights([to_numpy(w) for w in kr.get_weights()])
-    got = to_numpy(kl(x, training=training) if training else kl(x))
-    assert got.shape == expected.shape, f"shape {got.shape} != keras {expected.shape}"
-    if atol is None and rtol is None:
-        assert_close_f32(got, expected, terms=x[0].size if terms is None else terms)
-    else:
-        np.testing.assert_allclose(got, expected, atol=atol or 0.0, rtol=rtol or 0.0)
-    shape_in = (None,) + x.shape[1:]
-    assert tuple(kl.compute_output_shape(shape_in)) == tuple(kr.compute_output_shape(shape_in))
-    assert kl.count_params() == kr.count_params()
-    assert [tuple(w.shape) for w in kl.weights] == [tuple(w.shape) for w in kr.weights]
-    return got, expected
-
-
 def _plain(v):
     if isinstance(v, (list, tuple)):
         return [_plain(a) for a in v]

@@ -18,7 +18,7 @@ import urllib.error
 import numpy as np
 import pytest
 
-from kerasish.datasets import _download, cifar10, cifar100, fashion_mnist, mnist
+from kerasish.datasets import _download, cifar10, cifar100, fashion_mnist, mnist, safe_pickle
 
 
 # --------------------------------------------------------------------------
@@ -508,7 +508,7 @@ def test_malicious_pickle_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     payload = pickle.dumps({b"data": Evil(marker), b"labels": [1]}, protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="system"):
-        _download.restricted_loads(payload)
+        safe_pickle.restricted_loads(payload)
     assert not marker.exists()
     # Sanity: the payload really is an exploit for a plain pickle.load.
     assert b"system" in payload
@@ -535,14 +535,14 @@ def test_malicious_pickle_inside_cifar_archive_is_refused(home, monkeypatch, tmp
 )
 def test_reader_refuses_everything_but_plain_numeric_arrays(payload):
     with pytest.raises((pickle.UnpicklingError, TypeError)):
-        _download.restricted_loads(payload)
+        safe_pickle.restricted_loads(payload)
 
 
 def test_reader_accepts_exactly_cifar_content():
     rng = np.random.default_rng(15)
     d = cifar_batch(rng, 4, [b"labels"], [10])
     for payload in (py2_dumps(d), pickle.dumps(d, protocol=2)):
-        back = _download.restricted_loads(payload)
+        back = safe_pickle.restricted_loads(payload)
         assert set(back) == set(d)
         np.testing.assert_array_equal(back[b"data"], d[b"data"])
         assert back[b"labels"] == d[b"labels"] and back[b"filenames"] == d[b"filenames"]

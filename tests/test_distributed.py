@@ -301,7 +301,7 @@ class _FakeDP:
 
 
 def test_array_data_pieces_and_scales():
-    from kerasish.engine.data_adapter import make_data
+    from kerasish.trainers.data_adapter import make_data
 
     x = np.arange(22, dtype="float32")[:, None]
     pieces = []
@@ -321,7 +321,7 @@ def test_array_data_pieces_and_scales():
 
 
 def test_uneven_piece_scale_is_its_share_of_the_batch():
-    from kerasish.engine.data_adapter import make_data
+    from kerasish.trainers.data_adapter import make_data
 
     x = np.zeros((5, 1), "float32")
     scales = []
@@ -333,7 +333,7 @@ def test_uneven_piece_scale_is_its_share_of_the_batch():
 
 
 def test_dataloader_with_custom_sampler_cannot_be_sharded():
-    from kerasish.engine.data_adapter import make_data
+    from kerasish.trainers.data_adapter import make_data
 
     ds = torch.utils.data.TensorDataset(torch.zeros(10, 2), torch.zeros(10))
     weighted = torch.utils.data.WeightedRandomSampler([1.0] * 10, 10)
@@ -345,7 +345,7 @@ def test_dataloader_with_custom_sampler_cannot_be_sharded():
 
 
 def test_generator_batches_are_cut_per_process():
-    from kerasish.engine.data_adapter import make_data
+    from kerasish.trainers.data_adapter import make_data
 
     def gen():
         for i in range(3):
@@ -440,7 +440,7 @@ def test_rank_above_zero_drops_printing_and_writing_callbacks(monkeypatch, tmp_p
 
 
 def test_auto_shard_dataset_false_leaves_data_alone():
-    from kerasish.engine.data_adapter import make_data
+    from kerasish.trainers.data_adapter import make_data
 
     dp = _FakeDP(1)
     dp.auto_shard_dataset = False
@@ -452,7 +452,7 @@ def test_auto_shard_dataset_false_leaves_data_alone():
 
 
 def test_a_process_without_samples_in_a_batch_gets_an_empty_piece():
-    from kerasish.engine.data_adapter import make_data
+    from kerasish.trainers.data_adapter import make_data
 
     ds = torch.utils.data.TensorDataset(torch.arange(5.0)[:, None], torch.arange(5.0))
     sizes = []

@@ -269,3 +269,29 @@ def test_webp_read_by_default_and_keras_list_available(tmp_path):
     np.testing.assert_allclose(x[0].numpy(), ref, atol=1e-3)
     with pytest.raises(ValueError, match="No images found|empty|no image|0 files"):
         image_dataset_from_directory(tmp_path, formats=KERAS_ALLOWLIST_FORMATS, num_workers=0, verbose=False)
+
+
+@pytest.mark.parametrize("torchvision_decodes", [True, False])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_16_bit_png_scaled_to_8_bits_with_or_without_torchvision(tmp_path, monkeypatch, torchvision_decodes, channels):
+    # torchvision >= 0.20 decodes 16-bit PNG; older ones do not, and PIL's own
+    # conversion would clip at 255. Both paths give tf.io.decode_image's values.
+    import torchvision.io
+
+    from kerasish.utils import image_dataset as mod
+
+    values = np.array([[0, 257, 1000], [30000, 65535, 12345]], dtype=np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(values).save(path)  # a uint16 array: mode I;16, a 16-bit grey PNG
+    if not torchvision_decodes:
+        def refuse(*args, **kwargs):
+            raise RuntimeError("16-bit PNG is not supported by this torchvision")
+
+        monkeypatch.setattr(torchvision.io, "decode_image", refuse)
+    img = mod._decode(str(path), channels)
+    expected = torch.from_numpy((values.astype(np.int64) // 257).astype(np.uint8))
+    assert img.dtype == torch.uint8 and img.shape == (channels, 2, 3)
+    for c in range(min(channels, 3)):
+        assert torch.equal(img[c], expected)
+    if channels == 4:
+        assert torch.all(img[3] == 255)

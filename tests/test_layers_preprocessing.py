@@ -1,10 +1,15 @@
 """Preprocessing and augmentation layers: Resizing, CenterCrop, Normalization,
 RandomFlip / Rotation / Zoom / Translation / Contrast / Brightness / Crop.
 
+The layer-test harness (``layer_test``: config round trip, symbolic and eager
+calls, a functional model, a training step, Keras parity) runs on every layer.
 Deterministic layers are compared with Keras (torch backend). The affine
 augmentations are compared with Keras too, with degenerate factor ranges
-(``(a, a)``) that make Keras's draw a constant; the rest checks ranges,
-formulas, reproducibility, per-sample independence, configs and models."""
+(``(a, a)``) that make Keras's draw a constant; every random layer is compared
+with Keras at inference (the identity), and run through the harness seeded in
+training (equal seeds, equal draws). The rest checks ranges, formulas,
+per-sample independence, Keras's configs, adapt and models: what the harness
+does not express."""
 
 import numpy as np
 import pytest
@@ -12,7 +17,7 @@ import torch
 
 import kerasish
 from kerasish import layers as L
-from conftest import assert_close_f32, assert_config_like_keras, assert_layer_parity, to_numpy
+from conftest import assert_close_f32, assert_config_like_keras, to_numpy
 
 FILL_MODES = ["reflect", "wrap", "constant", "nearest"]
 
@@ -31,31 +36,35 @@ def images(rng):
     [{}, {"interpolation": "nearest"}, {"interpolation": "bicubic"}, {"crop_to_aspect_ratio": True},
      {"pad_to_aspect_ratio": True, "fill_value": 3.0}, {"antialias": True}],
 )
-def test_resizing_parity(keras, images, size, kw):
+def test_resizing_parity(layer_test, images, size, kw):
     # Interpolation weights come from float32 coordinates: errors relative to the
     # pixel range (255), up to a 4x4 bicubic window, wider when antialiased.
-    assert_layer_parity(L.Resizing(*size, **kw), keras.layers.Resizing(*size, **kw), images, terms=64)
+    layer_test(L.Resizing, {"height": size[0], "width": size[1], **kw}, input_data=images, keras_parity=True, terms=64,
+               expected_output_shape=(3, *size, 2), expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
 
 
-def test_resizing_unbatched_and_channels_first(keras, images):
+def test_resizing_unbatched_and_channels_first(keras, layer_test, images):
+    # One image (rank 3): the harness's inputs are batches, so compared here.
     assert_close_f32(L.Resizing(3, 4)(images[0]), keras.layers.Resizing(3, 4)(images[0]), terms=4)
-    kw = {"data_format": "channels_first"}
-    got = to_numpy(L.Resizing(3, 4, **kw)(images))
-    assert_close_f32(got, keras.layers.Resizing(3, 4, **kw)(images), terms=4)
-    assert got.shape == (3, 7, 3, 4)
-    assert L.Resizing(3, 4, **kw).compute_output_shape((None, 7, 9, 2)) == (None, 7, 3, 4)
+    layer_test(L.Resizing, {"height": 3, "width": 4, "data_format": "channels_first"}, input_data=images, keras_parity=True,
+               terms=4, expected_output_shape=(3, 7, 3, 4))
 
 
 @pytest.mark.parametrize("size", [(4, 5), (12, 5), (7, 13), (2, 9), (7, 9)])
-def test_center_crop_parity(keras, images, size):
-    assert_layer_parity(L.CenterCrop(*size), keras.layers.CenterCrop(*size), images, terms=4)  # a crop, or a bilinear resize
+def test_center_crop_parity(layer_test, images, size):
+    layer_test(L.CenterCrop, {"height": size[0], "width": size[1]}, input_data=images, keras_parity=True,
+               terms=4, expected_output_shape=(3, *size, 2), expected_num_trainable_weights=0)  # a crop, or a bilinear resize
 
 
-def test_center_crop_values():
-    x = np.arange(16.0).reshape(1, 4, 4, 1)
-    assert to_numpy(L.CenterCrop(2, 2)(x))[0, ..., 0].tolist() == [[5.0, 6.0], [9.0, 10.0]]
+def test_center_crop_values(layer_test):
+    x = np.arange(16.0, dtype="float32").reshape(1, 4, 4, 1)
+    result = layer_test(L.CenterCrop, {"height": 2, "width": 2}, input_data=x,
+                        expected_output=np.array([[5.0, 6.0], [9.0, 10.0]], "float32").reshape(1, 2, 2, 1))
+    assert to_numpy(result.output)[0, ..., 0].tolist() == [[5.0, 6.0], [9.0, 10.0]]  # exactly
 
 
+# adapt() is a step of its own after construction, which the harness (layers
+# made from their arguments) does not take: the adapted layers are compared here.
 @pytest.mark.parametrize("axis", [-1, None, (1, 2), (1, -1)])
 def test_normalization_adapt_parity(keras, images, axis):
     ours, theirs = L.Normalization(axis=axis), keras.layers.Normalization(axis=axis)
@@ -91,11 +100,11 @@ def test_normalization_adapt_batches_matches_array(images):
 
 @pytest.mark.parametrize("kw", [{"mean": 2.0, "variance": 4.0}, {"mean": [1.0, 2.0], "variance": [4.0, 9.0]},
                                 {"mean": [1.0, 2.0], "variance": [4.0, 9.0], "invert": True}])
-def test_normalization_given_values_parity(keras, images, kw):
-    ours, theirs = L.Normalization(**kw), keras.layers.Normalization(**kw)
-    assert_close_f32(ours(images), theirs(images))
-    assert ours.weights == [] and len(theirs.weights) == 0
-    assert_config_like_keras(ours, theirs)
+def test_normalization_given_values_parity(layer_test, images, kw):
+    # Given mean and variance are constants, not weights (as in Keras).
+    result = layer_test(L.Normalization, kw, input_data=images, keras_parity=True, terms=1,
+                        expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
+    assert result.layer.weights == [] and len(result.keras_layer.weights) == 0
 
 
 def test_normalization_errors():
@@ -127,80 +136,94 @@ def test_normalization_saves_and_loads(tmp_path, images):
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("fill_mode", FILL_MODES)
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
-def test_affine_layers_parity_at_fixed_parameters(keras, images, fill_mode, interpolation):
+def test_affine_layers_parity_at_fixed_parameters(layer_test, images, fill_mode, interpolation):
     kw = {"fill_mode": fill_mode, "interpolation": interpolation, "fill_value": 7.0}
-    pairs = [
-        (L.RandomRotation((0.13, 0.13), **kw), keras.layers.RandomRotation((0.13, 0.13), **kw)),
-        (L.RandomZoom((0.3, 0.3), (-0.2, -0.2), **kw), keras.layers.RandomZoom((0.3, 0.3), (-0.2, -0.2), **kw)),
-        (L.RandomTranslation((0.31, 0.31), (-0.27, -0.27), **kw), keras.layers.RandomTranslation((0.31, 0.31), (-0.27, -0.27), **kw)),
+    cases = [
+        (L.RandomRotation, {"factor": (0.13, 0.13), **kw}),
+        (L.RandomZoom, {"height_factor": (0.3, 0.3), "width_factor": (-0.2, -0.2), **kw}),
+        (L.RandomTranslation, {"height_factor": (0.31, 0.31), "width_factor": (-0.27, -0.27), **kw}),
     ]
-    for ours, theirs in pairs:
-        got = to_numpy(ours(images, training=True))
+    for cls, init_kwargs in cases:
         # Sampling coordinates come from float32 trigonometry: errors relative to the pixel range.
-        assert_close_f32(got, theirs(images, training=True), terms=64, err_msg=type(ours).__name__)
-        assert_config_like_keras(ours, theirs)
+        layer_test(cls, init_kwargs, input_data=images, call_kwargs={"training": True}, keras_parity=True, terms=64,
+                   expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
 
 
-def test_affine_parity_unbatched_and_channels_first(keras, images):
+def test_affine_parity_unbatched_and_channels_first(keras, layer_test, images):
+    # One image (rank 3): the harness's inputs are batches, so compared here.
     a, b = L.RandomRotation((0.2, 0.2)), keras.layers.RandomRotation((0.2, 0.2))
     assert_close_f32(a(images[0], training=True), b(images[0], training=True), terms=64)
-    kw = {"data_format": "channels_first"}
-    a, b = L.RandomZoom((0.25, 0.25), **kw), keras.layers.RandomZoom((0.25, 0.25), **kw)
-    assert_close_f32(a(images, training=True), b(images, training=True), terms=64)
+    layer_test(L.RandomZoom, {"height_factor": (0.25, 0.25), "data_format": "channels_first"}, input_data=images,
+               call_kwargs={"training": True}, keras_parity=True, terms=64, expected_output_shape=images.shape)
 
 
-def test_rotation_zero_is_identity_and_half_turn_flips(images):
-    assert_close_f32(L.RandomRotation(0.0)(images, training=True), images, terms=64)
-    half = to_numpy(L.RandomRotation((0.5, 0.5))(images, training=True))
-    assert_close_f32(half, images[:, ::-1, ::-1], terms=64)
+def test_rotation_zero_is_identity_and_half_turn_flips(layer_test, images):
+    layer_test(L.RandomRotation, {"factor": 0.0}, input_data=images, call_kwargs={"training": True},
+               expected_output=images, terms=64)
+    layer_test(L.RandomRotation, {"factor": (0.5, 0.5)}, input_data=images, call_kwargs={"training": True},
+               expected_output=images[:, ::-1, ::-1].copy(), terms=64)
 
 
-def test_translation_whole_pixels_shift(images):
+def test_translation_whole_pixels_shift(layer_test, images):
     # 3/9 of the width to the right: columns move by 3, constant fill on the left.
-    y = to_numpy(L.RandomTranslation(0.0, (3 / 9, 3 / 9), fill_mode="constant", fill_value=-1.0)(images, training=True))
-    assert_close_f32(y[:, :, 3:], images[:, :, :-3], terms=64)
-    assert np.all(y[:, :, :3] == -1.0)
+    expected = np.full_like(images, -1.0)
+    expected[:, :, 3:] = images[:, :, :-3]
+    result = layer_test(L.RandomTranslation, {"height_factor": 0.0, "width_factor": (3 / 9, 3 / 9), "fill_mode": "constant",
+                                              "fill_value": -1.0}, input_data=images, call_kwargs={"training": True},
+                        expected_output=expected, terms=64)
+    assert np.all(to_numpy(result.output)[:, :, :3] == -1.0)  # the fill, exactly
 
 
 # ----------------------------------------------------------------------
 # Random layers: inference identity, ranges, seeds, independence
 # ----------------------------------------------------------------------
 RANDOM_LAYERS = [
-    lambda s: L.RandomFlip(seed=s),
-    lambda s: L.RandomRotation(0.3, seed=s),
-    lambda s: L.RandomZoom(0.3, seed=s),
-    lambda s: L.RandomTranslation(0.3, 0.3, seed=s),
-    lambda s: L.RandomContrast(0.5, seed=s),
-    lambda s: L.RandomBrightness(0.3, seed=s),
+    (L.RandomFlip, {}),
+    (L.RandomRotation, {"factor": 0.3}),
+    (L.RandomZoom, {"height_factor": 0.3}),
+    (L.RandomTranslation, {"height_factor": 0.3, "width_factor": 0.3}),
+    (L.RandomContrast, {"factor": 0.5}),
+    (L.RandomBrightness, {"factor": 0.3}),
 ]
 
 
-@pytest.mark.parametrize("make", RANDOM_LAYERS)
-def test_random_layers_identity_at_inference_and_seeded(make, images):
+@pytest.mark.parametrize("cls, kwargs", RANDOM_LAYERS, ids=[c.__name__ for c, _ in RANDOM_LAYERS])
+def test_random_layers_identity_at_inference_and_seeded(layer_test, images, cls, kwargs):
     batch = np.concatenate([images] * 6)  # 18 images: all-equal draws are (nearly) impossible
-    np.testing.assert_array_equal(to_numpy(make(1)(batch, training=False)), batch)
-    a = to_numpy(make(3)(batch, training=True))
-    b = to_numpy(make(3)(batch, training=True))
-    np.testing.assert_array_equal(a, b)  # same seed, same draws
-    assert a.shape == batch.shape
-    layer = make(3)
-    assert not np.array_equal(to_numpy(layer(batch, training=True)), to_numpy(layer(batch, training=True)))  # the sequence moves on
+    # Inference: the identity, as Keras's.
+    result = layer_test(cls, {**kwargs, "seed": 1}, input_data=batch, call_kwargs={"training": False}, expected_output=batch,
+                        keras_parity=True, expected_num_trainable_weights=0, expected_num_non_trainable_weights=0)
+    np.testing.assert_array_equal(to_numpy(result.output), batch)
+    # Training: the harness compares first calls of fresh layers (the clone from
+    # the config, the layer in a model): same seed, same draws.
+    result = layer_test(cls, {**kwargs, "seed": 3}, input_data=batch, call_kwargs={"training": True}, seeded=True,
+                        expected_output_shape=batch.shape, expected_output_dtype="float32")
+    a = to_numpy(result.output)
+    np.testing.assert_array_equal(to_numpy(cls(**kwargs, seed=3)(batch, training=True)), a)  # same seed, same draws
+    assert not np.array_equal(to_numpy(result.layer(batch, training=True)), a)  # the sequence moves on
     # per-sample: identical inputs get different augmentations
     outs = a.reshape(6, 3, *images.shape[1:])
     assert len({outs[i, 0].tobytes() for i in range(6)}) > 1
 
 
-def test_direct_call_defaults_to_training_like_keras(images):
-    # Keras's data layers default to training=True when called directly.
-    y = to_numpy(L.RandomBrightness((0.5, 0.5))(images))
-    assert_close_f32(y, np.clip(images + 127.5, 0, 255))
+def test_direct_call_defaults_to_training_like_keras(layer_test, images):
+    # Keras's data layers default to training=True when called directly. A model
+    # runs in inference unless told, so the harness's model comparison (and the
+    # clone's, which goes with it) does not apply to the default call.
+    result = layer_test(L.RandomBrightness, {"factor": (0.5, 0.5)}, input_data=images, keras_parity=True,
+                        run_model_check=False, expected_output=np.clip(images + 127.5, 0, 255))
+    assert_close_f32(result.output, np.clip(images + 127.5, 0, 255))
 
 
-def test_random_flip_modes(images):
+# Ranges, formulas and flip modes are statistical properties of many draws: the
+# harness checks the calls (seeded), the assertions here what the draws do.
+def test_random_flip_modes(layer_test, images):
     batch = np.concatenate([images] * 8)
     for mode, flip in [("horizontal", lambda a: a[:, ::-1]), ("vertical", lambda a: a[::-1]),
                        ("horizontal_and_vertical", lambda a: a[::-1, ::-1])]:
-        y = to_numpy(L.RandomFlip(mode, seed=0)(batch, training=True))
+        result = layer_test(L.RandomFlip, {"mode": mode, "seed": 0}, input_data=batch, call_kwargs={"training": True}, seeded=True)
+        y = to_numpy(result.output)
+        np.testing.assert_array_equal(to_numpy(L.RandomFlip(mode, seed=0)(batch, training=True)), y)
         flipped = [np.array_equal(yi, flip(xi)) for xi, yi in zip(batch, y)]
         kept = [np.array_equal(yi, xi) for xi, yi in zip(batch, y)]
         assert all(f or k for f, k in zip(flipped, kept)), mode
@@ -232,10 +255,11 @@ def test_random_contrast_formula(images):
     assert L.RandomContrast(0.2).factor == (0, 0.2)
 
 
-def test_random_crop(keras, images):
+def test_random_crop(layer_test, images):
     batch = np.concatenate([images] * 4)
-    layer = L.RandomCrop(4, 5, seed=0)
-    y = to_numpy(layer(batch, training=True))
+    result = layer_test(L.RandomCrop, {"height": 4, "width": 5, "seed": 0}, input_data=batch, call_kwargs={"training": True},
+                        seeded=True, expected_output_shape=(12, 4, 5, 2), expected_num_trainable_weights=0)
+    layer, y = result.layer, to_numpy(result.output)
     assert y.shape == (12, 4, 5, 2)
     offsets = set()
     for xi, yi in zip(batch, y):  # every output is a window of its input
@@ -251,9 +275,11 @@ def test_random_crop(keras, images):
     cw = max(min(9, int(7 * 5 / 4)), 1)
     top, left = int((7 - ch) / 2), int((9 - cw) / 2)
     np.testing.assert_array_equal(to_numpy(layer(images, training=False)), images[:, top:top + 4, left:left + 5])
+    layer_test(L.RandomCrop, {"height": 4, "width": 5, "seed": 0}, input_data=images, call_kwargs={"training": False},
+               expected_output=images[:, top:top + 4, left:left + 5].copy())
     # an image not larger than the target: Keras's crop-to-aspect + resize, in training too
-    assert_close_f32(L.RandomCrop(10, 9, seed=1)(images, training=True), keras.layers.RandomCrop(10, 9, seed=1)(images, training=True),
-                     terms=4)
+    layer_test(L.RandomCrop, {"height": 10, "width": 9, "seed": 1}, input_data=images, call_kwargs={"training": True},
+               keras_parity=True, terms=4, expected_output_shape=(3, 10, 9, 2))
     assert layer.compute_output_shape((None, 7, 9, 2)) == (None, 4, 5, 2)
     assert L.RandomCrop(3, 3).seed is not None  # drawn at construction, as in Keras
 
@@ -261,6 +287,8 @@ def test_random_crop(keras, images):
 # ----------------------------------------------------------------------
 # Configs and errors
 # ----------------------------------------------------------------------
+# The harness compares configs with Keras's; reading Keras's own config back
+# (from_config(theirs)) is checked here.
 @pytest.mark.parametrize(
     "name, args, kw",
     [

@@ -142,7 +142,7 @@ def test_sequential_built_by_build_matches_keras(keras):
     assert model.output_shape == tuple(kmodel.output_shape) == (None, 2)
     assert model.count_params() == kmodel.count_params() == 154
     assert [tuple(w.shape) for w in model.weights] == [tuple(w.shape) for w in kmodel.weights]
-    assert len(model._steps) == 2 and list(dict(model.named_children())) == [l.name for l in model.layers]
+    assert len(model._program.steps) == 2 and list(dict(model.named_children())) == [l.name for l in model.layers]
     assert summary_rows(model) == summary_rows(kmodel)
     x = np.random.default_rng(0).random((3, 16)).astype("float32")
     copy_weights(model, kmodel)
@@ -216,20 +216,20 @@ def test_add_and_pop_after_compile_refresh_the_graph():
     model.add(kerasish.layers.Dense(3, activation="softmax", name="head"))
     assert model._graph_version > version
     assert model.output_shape == (None, 3) and model.output_names == ["head"]
-    assert [s.layer.name for s in model._steps] == ["hidden", "head"]
+    assert [s.layer.name for s in model._program.steps] == ["hidden", "head"]
     assert "head" in dict(model.named_children())
     assert tuple(model(x).shape) == (8, 3)
-    logits_steps = model._logits_steps(frozenset({model.layers[-1]}))
-    assert [s.layer for s in logits_steps] == [s.layer for s in model._steps]
-    assert [s.pre_activation for s in logits_steps] == [False, True]
+    logits_steps = model._program_for((model.layers[-1],)).steps
+    assert [s.layer for s in logits_steps] == [s.layer for s in model._program.steps]
+    assert [s.call is not None for s in logits_steps] == [False, True]  # the head stops before its softmax
     model.fit(x, np.random.default_rng(1).random((8, 3)).astype("float32"), epochs=1, verbose=0)
 
     popped = model.pop()
     assert popped.name == "head"
     assert model.output_shape == (None, 4) and model.output_names == ["hidden"]
-    assert [s.layer.name for s in model._steps] == ["hidden"]
+    assert [s.layer.name for s in model._program.steps] == ["hidden"]
     assert "head" not in dict(model.named_children())
-    assert model._logits_steps(frozenset({popped})) == model._steps  # nothing of the old graph
+    assert model._program_for((popped,)).steps == model._program.steps  # nothing of the old graph
     assert tuple(model(x).shape) == (8, 4)
     model.fit(x, np.random.default_rng(1).random((8, 4)).astype("float32"), epochs=1, verbose=0)
 
@@ -240,16 +240,18 @@ def test_add_and_pop_after_compile_refresh_the_graph():
     model.eval()
 
     model.pop()
-    assert not model.built and model._steps == [] and not dict(model.named_children())
+    assert not model.built and not dict(model.named_children())
+    with pytest.raises(ValueError, match="no graph"):
+        model._program  # nothing of the old graph can be run
     assert model._outputs_flat is None  # reads as "no graph", like a subclassed model
 
 
 def test_add_of_an_incompatible_layer_leaves_the_model_as_it_was():
     model = kerasish.Sequential([kerasish.Input((6,)), kerasish.layers.Dense(4)])
-    steps = model._steps
+    program = model._program
     with pytest.raises(ValueError, match="Sequential model"):
         model.add(kerasish.layers.Conv2D(2, 3))
-    assert len(model.layers) == 1 and model._steps is steps and model.output_shape == (None, 4)
+    assert len(model.layers) == 1 and model._program is program and model.output_shape == (None, 4)
 
 
 # ----------------------------------------------------------------------

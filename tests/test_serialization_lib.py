@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import kerasish
+from kerasish.engine.serialization import BUILTIN_LAYERS, register_builtin_layers
 from kerasish.saving import object_registration, serialization_lib
 from kerasish.saving import deserialize_keras_object, serialize_keras_object
 
@@ -280,3 +281,104 @@ def test_package_fronts_share_the_error():
             deserialize({"class_name": "Mystery", "config": {}})
     with pytest.raises(ValueError, match=r"Unknown activation: 'pkg>nope'.*custom function.*register_keras_serializable"):
         kerasish.activations.get("pkg>nope")
+
+
+# ----------------------------------------------------------------------
+# Built-in layers: an explicit table, not where a class is defined
+# ----------------------------------------------------------------------
+class PosesAsBuiltin(kerasish.layers.Layer):
+    """Defined in a module named like kerasish's: still no built-in."""
+
+    __module__ = "kerasish.fake"
+
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def test_class_in_a_kerasish_named_module_is_not_found_by_name():
+    layer = PosesAsBuiltin(3.0)
+    config = kerasish.layers.serialize(layer)
+    # Written as a custom class (its own module and name), not as a keras.layers built-in.
+    assert config["module"] == "kerasish.fake" and config["registered_name"] == "PosesAsBuiltin"
+    assert "PosesAsBuiltin" not in BUILTIN_LAYERS
+    with pytest.raises(serialization_lib.UnknownObjectError, match=r"'PosesAsBuiltin'.*custom_objects="):
+        kerasish.layers.deserialize(config)
+    with pytest.raises(serialization_lib.UnknownObjectError, match="PosesAsBuiltin"):
+        deserialize_keras_object({**config, "module": "keras.layers", "registered_name": None})
+    again = kerasish.layers.deserialize(config, custom_objects={"PosesAsBuiltin": PosesAsBuiltin})
+    assert type(again) is PosesAsBuiltin and again.factor == 3.0
+
+
+def test_table_holds_what_the_packages_export():
+    exported = {name: obj for name, obj in vars(kerasish.layers).items()
+                if isinstance(obj, type) and issubclass(obj, kerasish.layers.Layer)}
+    assert {k: BUILTIN_LAYERS[k] for k in exported} == exported  # every exported layer, under its exported name
+    models = {"Functional": kerasish.models.Functional, "Model": kerasish.Model, "Sequential": kerasish.Sequential}
+    applications = {"TorchModuleLayer": kerasish.applications.TorchModuleLayer,
+                    "TorchvisionNormalization": kerasish.applications.TorchvisionNormalization}
+    assert BUILTIN_LAYERS == {**exported, **models, **applications}  # and nothing else
+
+
+def test_table_refuses_a_second_class_under_a_taken_name():
+    with pytest.raises(ValueError, match="'Dense' is taken"):
+        register_builtin_layers({"Dense": PosesAsBuiltin})
+    with pytest.raises(TypeError, match="not a Layer subclass"):
+        register_builtin_layers({"relu": torch.relu})
+    assert BUILTIN_LAYERS["Dense"] is kerasish.layers.Dense
+
+
+def _tiny_functional():
+    inputs = kerasish.Input((3,))
+    return kerasish.models.Functional(inputs, kerasish.layers.Dense(2)(inputs))
+
+
+# The arguments of the table's classes whose constructors require some; the
+# others are made with their defaults.
+_REQUIRED_ARGS = {
+    "Activation": {"activation": "relu"},
+    "CenterCrop": {"height": 2, "width": 3},
+    "Conv2D": {"filters": 2, "kernel_size": 3},
+    "Convolution2D": {"filters": 2, "kernel_size": 3},
+    "Conv2DTranspose": {"filters": 2, "kernel_size": 3},
+    "Convolution2DTranspose": {"filters": 2, "kernel_size": 3},
+    "SeparableConv2D": {"filters": 2, "kernel_size": 3},
+    "SeparableConvolution2D": {"filters": 2, "kernel_size": 3},
+    "DepthwiseConv2D": {"kernel_size": 3},
+    "Dense": {"units": 2},
+    "Dot": {"axes": 1},
+    "Dropout": {"rate": 0.5},
+    "SpatialDropout2D": {"rate": 0.5},
+    "InputLayer": {"shape": (3,)},
+    "Lambda": {"function": doubled_relu},  # registered: written by name, not as code
+    "Permute": {"dims": (2, 1)},
+    "RandomBrightness": {"factor": 0.2},
+    "RandomContrast": {"factor": 0.2},
+    "RandomCrop": {"height": 2, "width": 3},
+    "RandomRotation": {"factor": 0.2},
+    "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.2},
+    "RandomZoom": {"height_factor": 0.2},
+    "Rescaling": {"scale": 0.5},
+    "Reshape": {"target_shape": (2, 3)},
+    "Resizing": {"height": 2, "width": 3},
+    "TensorOp": {"op": "multiply", "constant": 2.0},
+    "TorchModuleLayer": {"spec": {"architecture": "mobilenet_v2", "kwargs": {}, "paths": ["features.0"]}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_LAYERS))
+def test_every_table_entry_round_trips(name):
+    cls = BUILTIN_LAYERS[name]
+    obj = _tiny_functional() if name == "Functional" else cls(**_REQUIRED_ARGS.get(name, {}))
+    config = kerasish.layers.serialize(obj)
+    assert config["class_name"] == cls.__name__ and config["registered_name"] is None  # written as a built-in
+    assert config["module"] in ("keras.layers", "keras", "keras.src.models.functional")
+    again = kerasish.layers.deserialize(config)
+    assert type(again) is cls
+    assert kerasish.layers.serialize(again)["config"] == config["config"]

@@ -91,6 +91,42 @@ class DenseWithExtraConfig(Dense):
         return cls(**config)
 
 
+class Jitter(Layer):
+    """Adds noise drawn from its own seed, as an augmentation layer in training does."""
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self._generator = None
+
+    def _draw(self, shape):
+        if self._generator is None:
+            self._generator = torch.Generator().manual_seed(self.seed)
+        return torch.rand(shape, generator=self._generator)
+
+    def call(self, x):
+        return x + self._draw(x.shape)
+
+    def compute_output_shape(self, input_shape):
+        # Given, so a symbolic call does not trace call() and draw (as built-in random layers).
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+class JitterForgetsItsSeed(Jitter):
+    def get_config(self):
+        config = super().get_config()
+        config.pop("seed")
+        return config
+
+
+class JitterIgnoresItsSeed(Jitter):
+    def _draw(self, shape):
+        return torch.rand(shape)
+
+
 def test_passes_on_correct_layers(keras):
     run_layer_test(
         Scale,
@@ -166,3 +202,35 @@ def test_needs_an_input():
         run_layer_test(Scale, {})
     with pytest.raises(ValueError, match="every size"):
         run_layer_test(Scale, {}, input_shape=(None, 3))
+
+
+def test_seeded_random_layer():
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    result = run_layer_test(Jitter, {"seed": 5}, input_data=x, seeded=True, expected_output_shape=(2, 3))
+    assert result.checks == ["config", "symbolic", "eager", "model", "training"]
+    first = torch.rand((2, 3), generator=torch.Generator().manual_seed(5))
+    np.testing.assert_array_equal(result.output.numpy(), x + first.numpy())  # the eager output is the first draw
+    # Unseeded, the harness compares a second draw with a first one.
+    with pytest.raises(AssertionError, match="clone's output"):
+        run_layer_test(Jitter, {"seed": 5}, input_data=x)
+    with pytest.raises(AssertionError, match="clone's output"):
+        run_layer_test(JitterForgetsItsSeed, {"seed": 5}, input_data=x, seeded=True)
+    with pytest.raises(AssertionError, match="clone's output"):
+        run_layer_test(JitterIgnoresItsSeed, {"seed": 5}, input_data=x, seeded=True)
+    with pytest.raises(AssertionError, match="functional model vs eager"):
+        run_layer_test(JitterIgnoresItsSeed, {"seed": 5}, input_data=x, seeded=True, run_config_check=False)
+    with pytest.raises(ValueError, match="seeded.*keras_parity"):
+        run_layer_test(Jitter, {"seed": 5}, input_data=x, seeded=True, keras_parity=True)
+
+
+def _halved(x):
+    return 0.5 * x
+
+
+def test_custom_objects_reach_names_inside_the_config():
+    x = np.linspace(-1, 1, 8, dtype="float32").reshape(2, 4)
+    # Dense.from_config takes no custom_objects: the harness's scope resolves the activation.
+    result = run_layer_test(Dense, {"units": 3, "activation": _halved}, input_data=x, custom_objects={"_halved": _halved})
+    assert result.layer.activation is _halved
+    with pytest.raises(ValueError, match="'_halved'.*custom_objects="):
+        run_layer_test(Dense, {"units": 3, "activation": _halved}, input_data=x)

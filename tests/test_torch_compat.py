@@ -22,10 +22,8 @@ import kerasish
 from kerasish import Input, Model, backend_compat
 from kerasish import optimizers as ko
 from kerasish.engine import hooks
-from kerasish.engine import workspace as workspace_mod
 from kerasish.engine.variable import KerasLayoutTensor
 from kerasish.layers import Conv2D, Dense, Flatten, MaxPool2D, MaxPooling2D
-from kerasish.layers.convolutional import conv_kernels
 from kerasish.layers.pooling import base_pooling, max_pool_kernels
 
 
@@ -141,40 +139,6 @@ def test_max_pool_with_unreadable_hooks_runs_the_module_same_values(monkeypatch)
     assert calls == [1]  # nn.MaxPool2d ran
     assert torch.equal(fast.isnan(), plain.isnan()) and fast.isnan().any()
     assert torch.equal(fast.nan_to_num(0.0), plain.nan_to_num(0.0))
-
-
-# --- oneDNN's in-place convolution ------------------------------------------------
-
-def _conv_model():
-    x0 = Input((20, 20, 3))
-    x = Conv2D(8, 3, padding="same", activation="relu")(x0)
-    x = Conv2D(8, 3, padding="same")(x)
-    x = Flatten()(MaxPool2D()(x))
-    return Model(x0, Dense(5)(x))
-
-
-@pytest.mark.skipif(backend_compat.conv_add_inplace is None or not torch.backends.mkldnn.is_available(),
-                    reason="needs torch's oneDNN")
-def test_conv_without_the_onednn_op_runs_conv2d_same_values(monkeypatch):
-    monkeypatch.setattr(conv_kernels, "LARGE_OUTPUT_BYTES", 0)  # every conv output counts as large
-    kerasish.utils.set_random_seed(4)
-    model = _conv_model()
-    x = np.random.default_rng(0).random((13, 20, 20, 3), dtype=np.float32)
-    into_buffers = model.predict(x, batch_size=4, verbose=0)  # the last batch, of one image, runs F.conv2d
-    assert workspace_mod._idle.get(model) is not None and workspace_mod._idle[model]._buffers  # the in-place op ran
-    monkeypatch.setattr(conv_kernels, "_conv_add_inplace", None)
-    other = _conv_model()
-    other.set_weights(model.get_weights())
-    plain = other.predict(x, batch_size=4, verbose=0)
-    ws = workspace_mod._idle.get(other)
-    assert ws is None or not ws._buffers  # F.conv2d's own outputs
-    np.testing.assert_array_equal(into_buffers, plain)
-
-
-def test_cpu_autocast_flag():
-    assert not backend_compat.cpu_autocast_enabled()
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert backend_compat.cpu_autocast_enabled()
 
 
 # --- the opaque max-pool op (torch.library.custom_op, torch >= 2.4) -----------------

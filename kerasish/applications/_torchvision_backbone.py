@@ -35,8 +35,12 @@ import warnings
 import torch
 from torch import nn
 
+from kerasish import activations, layers
+from kerasish.engine import layout
 from kerasish.engine.keras_tensor import KerasTensor
-from kerasish.engine.layer import Layer
+from kerasish.engine.layer import Layer, _infer_output_shape_by_tracing
+from kerasish.engine.serialization import register_builtin_layers
+from kerasish.models.functional import Functional
 
 # torchvision weight files carry the start of their SHA-256 in the name
 # ("resnet50-0676ba61.pth"), the convention torch.hub checks downloads against.
@@ -136,9 +140,6 @@ class TorchModuleLayer(Layer):
     def compute_output_shape(self, input_shape):
         """The module run once on meta tensors (no memory, no compute); unknown
         spatial sizes are probed twice, as for every layer."""
-        from kerasish.engine import layout
-        from kerasish.engine.layer import _infer_output_shape_by_tracing
-
         if any(d is None for d in input_shape[1:]):
             return _infer_output_shape_by_tracing(self, input_shape)
         module = self._torch_module
@@ -228,6 +229,11 @@ class TorchvisionNormalization(Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
+# An application model's config names its stages and its normalization layer:
+# built-ins, so a saved application loads without custom_objects.
+register_builtin_layers({"TorchModuleLayer": TorchModuleLayer, "TorchvisionNormalization": TorchvisionNormalization})
+
+
 # ----------------------------------------------------------------------
 # Building
 # ----------------------------------------------------------------------
@@ -284,8 +290,6 @@ def check_common_args(name, weights, include_top, classes, pooling, classifier_a
     if pooling not in (None, "avg", "max"):
         raise ValueError(f"{name}: `pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}")
     if weights == "imagenet" and include_top and classifier_activation not in {None, "softmax"}:
-        from kerasish import activations
-
         if activations.get(classifier_activation) not in (activations.get("softmax"), activations.get(None)):
             raise ValueError(
                 "Only `None` and `softmax` activations are allowed for the `classifier_activation` argument when "
@@ -295,13 +299,11 @@ def check_common_args(name, weights, include_top, classes, pooling, classifier_a
 
 def make_input(input_shape, input_tensor):
     """(model input(s), the tensor to build on) as Keras's applications make them."""
-    from kerasish.layers import Input
-
     if input_tensor is None:
-        x = Input(shape=input_shape)
+        x = layers.Input(shape=input_shape)
         return x, x
     if not isinstance(input_tensor, KerasTensor):
-        x = Input(shape=input_shape, tensor=input_tensor)
+        x = layers.Input(shape=input_shape, tensor=input_tensor)
         return x, x
     return source_inputs(input_tensor), input_tensor
 
@@ -327,7 +329,7 @@ def source_inputs(tensor):
 
 def stage_layers(architecture, arch_kwargs, full, groups):
     """``[(layer name, [submodule paths])]`` -> TorchModuleLayers sharing ``full``'s modules."""
-    layers = []
+    stages = []
     for name, paths in groups:
         if len(paths) == 1:
             module = full.get_submodule(paths[0])
@@ -338,14 +340,12 @@ def stage_layers(architecture, arch_kwargs, full, groups):
         spec = {"architecture": architecture, "kwargs": dict(arch_kwargs), "paths": list(paths)}
         if sequential:
             spec["sequential"] = True
-        layers.append(TorchModuleLayer(module, spec=spec, name=name))
-    return layers
+        stages.append(TorchModuleLayer(module, spec=spec, name=name))
+    return stages
 
 
 def pooled_top(x, include_top, pooling, classes, classifier_activation, dropout=None, hidden=None):
     """Keras's common top: GAP -> [Dropout] -> Dense(predictions), or pooling for a headless model."""
-    from kerasish import layers
-
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout:
@@ -516,8 +516,6 @@ def build_application(*, pretty, architecture, arch_kwargs, full, groups, top, w
     ``(output, {torchvision key: (layer, attr, transform)})``; it is only
     called with ``include_top=True`` (a headless model gets Keras's pooling).
     """
-    from kerasish.models.functional import Functional
-
     check_common_args(pretty, weights, include_top, classes, pooling, classifier_activation)
     input_shape = obtain_input_shape(input_shape, default_size, min_size, include_top, weights)
     if input_tensor is not None and isinstance(input_tensor, KerasTensor):

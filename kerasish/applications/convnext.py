@@ -12,6 +12,7 @@ already normalized with ImageNet's mean and std.
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 
@@ -29,8 +30,6 @@ def ConvNeXtTiny(include_top=True, include_preprocessing=True, weights="imagenet
     groups = [(f"features_{i}", [f"features.{i}"]) for i in range(len(full.features))]
 
     def top(x):
-        from kerasish import layers
-
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         norm = layers.LayerNormalization(epsilon=1e-6, name="head_layernorm")
         dense = layers.Dense(classes, activation=classifier_activation, name="predictions")

@@ -11,6 +11,7 @@ has no normalization layer of its own. Old-style checkpoint keys
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 
@@ -27,13 +28,9 @@ def DenseNet121(include_top=True, weights="imagenet", input_tensor=None, input_s
     groups = [(key, [f"features.{key}"]) for key, _ in full.features.named_children()]
 
     def after(x):
-        from kerasish import layers
-
         return layers.Activation("relu", name="relu")(x)
 
     def top(x):
-        from kerasish import layers
-
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         dense = layers.Dense(classes, activation=classifier_activation, name="predictions")
         return dense(x), tvb.dense_head("classifier", dense)

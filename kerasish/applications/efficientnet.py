@@ -9,6 +9,7 @@ Stochastic depth follows torchvision's (0.2, Keras's ``drop_connect_rate``).
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 
@@ -33,8 +34,6 @@ def _efficientnet(variant, *, include_top, weights, input_tensor, input_shape, p
     groups = [(f"features_{i}", [f"features.{i}"]) for i in range(len(full.features))]
 
     def top(x):
-        from kerasish import layers
-
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dropout(dropout, name="top_dropout")(x)
         dense = layers.Dense(classes, activation=classifier_activation, name="predictions")

@@ -8,6 +8,7 @@ Inputs: :func:`preprocess_input` ("tf": [-1, 1]), converted inside the model.
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 
@@ -52,8 +53,6 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
         name = f"mobilenetv2_{float(alpha):0.2f}_{rows}"
 
     def top(x):
-        from kerasish import layers
-
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         dense = layers.Dense(classes, activation=classifier_activation, name="predictions")
         return dense(x), tvb.dense_head("classifier.1", dense)

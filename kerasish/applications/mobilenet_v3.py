@@ -13,6 +13,7 @@ and :func:`preprocess_input` is a pass-through; with ``False`` it takes [-1, 1].
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 
@@ -34,8 +35,6 @@ def _mobilenet_v3(builder, enum, pretty, last_units, *, input_shape, alpha, mini
     groups = [(f"features_{i}", [f"features.{i}"]) for i in range(len(full.features))]
 
     def top(x):
-        from kerasish import layers
-
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         conv2 = layers.Dense(last_units, activation="hard_swish", name="Conv_2")
         x = conv2(x)

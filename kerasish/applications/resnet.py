@@ -10,6 +10,7 @@ layer turns that into torchvision's normalization inside the model.
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 
@@ -53,8 +54,6 @@ def _resnet(builder, enum, pretty, *, include_top, weights, input_tensor, input_
     groups = [(n, [n]) for n in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")]
 
     def top(x):
-        from kerasish import layers
-
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         dense = layers.Dense(classes, activation=classifier_activation, name="predictions")
         return dense(x), tvb.dense_head("fc", dense)

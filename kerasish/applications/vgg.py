@@ -12,6 +12,7 @@ Inputs: :func:`preprocess_input` ("caffe"), converted inside the model.
 
 from __future__ import annotations
 
+from kerasish import layers
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils
 from kerasish.applications.resnet import _DOC
@@ -54,8 +55,6 @@ def _vgg(builder, cfg_key, enum, pretty, *, include_top, weights, input_tensor, 
             block, current = block + 1, []
 
     def top(x):
-        from kerasish import layers
-
         x = layers.Flatten(name="flatten")(x)
         fc1 = layers.Dense(4096, activation="relu", name="fc1")
         fc2 = layers.Dense(4096, activation="relu", name="fc2")

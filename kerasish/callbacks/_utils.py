@@ -15,12 +15,12 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from kerasish.distribution import is_chief
+
 
 def print_msg(message, line_break=True):
     """Write ``message`` to the current ``sys.stdout`` and flush (as Keras's
     ``io_utils.print_msg``)."""
-    from kerasish.distribution import is_chief
-
     if not is_chief():
         return  # data-parallel: one message, from rank 0
     message = str(message)

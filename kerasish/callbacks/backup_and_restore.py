@@ -47,6 +47,7 @@ import shutil
 import numpy as np
 
 from kerasish.callbacks.callback import Callback
+from kerasish.distribution.data_parallel import active
 
 __all__ = ["BackupAndRestore"]
 
@@ -160,8 +161,6 @@ class BackupAndRestore(Callback):
 
     def _save_model(self):
         state = self._gather_rng_state()
-        from kerasish.distribution.data_parallel import active
-
         dp = active()
         if dp is None:
             self._write_backup(state)
@@ -174,8 +173,6 @@ class BackupAndRestore(Callback):
         if not hasattr(self.model, "_get_training_rng_state"):
             return None
         state = self.model._get_training_rng_state()
-        from kerasish.distribution.data_parallel import active
-
         dp = active()
         if dp is None:
             return state
@@ -214,8 +211,6 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if not self.delete_checkpoint:
             return
-        from kerasish.distribution.data_parallel import active
-
         dp = active()
         if dp is None:
             self._delete_backup()
@@ -236,7 +231,5 @@ class BackupAndRestore(Callback):
 
 def _world():
     """(number of processes, this process's rank) of the run."""
-    from kerasish.distribution.data_parallel import active
-
     dp = active()
     return (1, 0) if dp is None else (dp.world_size, dp.rank)

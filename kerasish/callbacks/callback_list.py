@@ -29,6 +29,7 @@ from kerasish.callbacks._utils import pythonify_logs
 from kerasish.callbacks.callback import Callback
 from kerasish.callbacks.history import History
 from kerasish.callbacks.progbar_logger import ProgbarLogger
+from kerasish.distribution import is_chief
 
 __all__ = ["CallbackList"]
 
@@ -55,8 +56,6 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             if not isinstance(cb, Callback) and not all(hasattr(cb, h) for h in ("set_model", "set_params", "on_epoch_end")):
                 raise TypeError(f"Each callback must be a `keras.callbacks.Callback`. Received: {cb!r}")
-        from kerasish.distribution import is_chief
-
         if not is_chief():
             # Data-parallel, rank > 0: progress bars, CSV logs and TensorBoard
             # events come from rank 0 alone; every other callback runs everywhere

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kerasish.cli import commands
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kerasish", description="Keras idiom on native PyTorch.")
@@ -50,8 +52,6 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from kerasish.cli import commands
-
     try:
         return getattr(commands, args.command)(args) or 0
     except (ValueError, OSError, TypeError, ImportError) as e:

@@ -6,14 +6,21 @@ import os
 import time
 
 import numpy as np
+import torch
 from rich.console import Console
 from rich.table import Table
+
+from kerasish import applications
+from kerasish.cli.fruit_images import write_folder
+from kerasish.distribution import is_chief
+from kerasish.layers import Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D, Input, Lambda, MaxPool2D, Rescaling
+from kerasish.models import Model, load_model
+from kerasish.optimizers import Adam
+from kerasish.utils import image_dataset_from_directory, img_to_array, load_img, set_random_seed
 
 
 def _console():
     # Under torchrun (data-parallel), rank 0 alone talks.
-    from kerasish.distribution import is_chief
-
     return Console(quiet=not is_chief())
 
 
@@ -26,9 +33,6 @@ def _scaled_seed_network(image_size: int, classes: int, name: str = "fruit_class
     """Seed post 001's network, scaled down for small images and a CPU: the same
     pattern (3x3 'same' convolutions in blocks, 2x2 max pooling, Flatten, a ReLU
     Dense and a softmax), fewer filters, and Rescaling(1/255) first."""
-    from kerasish import Input, Model
-    from kerasish.layers import Conv2D, Dense, Flatten, MaxPool2D, Rescaling
-
     x0 = Input((image_size, image_size, 3))
     x = Rescaling(1 / 255.0)(x0)
     for filters, repeat in ((16, 2), (32, 2), (64, 2)):
@@ -43,8 +47,6 @@ def _scaled_seed_network(image_size: int, classes: int, name: str = "fruit_class
 
 def per_class_report(model, dataset, class_names, title):
     """Predict over ``dataset`` and print accuracy per class; returns the overall accuracy."""
-    import torch
-
     correct = np.zeros(len(class_names), dtype=int)
     total = np.zeros(len(class_names), dtype=int)
     for images, labels in dataset:
@@ -70,13 +72,8 @@ def per_class_report(model, dataset, class_names, title):
 
 def demo(args):
     """The project's main job: the whole Keras workflow, offline, in a few minutes."""
-    import kerasish
-    from kerasish.cli.fruit_images import write_folder
-    from kerasish.layers import Dense
-    from kerasish.utils import image_dataset_from_directory
-
     start = time.perf_counter()
-    kerasish.utils.set_random_seed(args.seed)
+    set_random_seed(args.seed)
     size = args.image_size
     first_dir = os.path.join(args.out, "fruits")
     second_dir = os.path.join(args.out, "more_fruits")
@@ -105,21 +102,21 @@ def demo(args):
     write_folder(second_dir, second_classes, args.per_class, size=size, seed=args.seed + 1)
     train2, val2 = image_dataset_from_directory(second_dir, validation_split=0.2, subset="both", seed=args.seed,
                                                 image_size=(size, size), batch_size=32, label_mode="int")
-    loaded = kerasish.models.load_model(model_path)
+    loaded = load_model(model_path)
     # Keras's transfer-learning recipe: freeze the base, train a new head,
     # unfreeze, recompile with a low learning rate, train again.
-    base = kerasish.Model(loaded.inputs, loaded.get_layer("flatten").output, name="base")
+    base = Model(loaded.inputs, loaded.get_layer("flatten").output, name="base")
     base.trainable = False
-    inputs = kerasish.Input((size, size, 3))
+    inputs = Input((size, size, 3))
     x = base(inputs, training=False)
     x = Dense(64, activation="relu")(x)
     outputs = Dense(len(train2.class_names), activation="softmax")(x)
-    tuned = kerasish.Model(inputs, outputs, name="fine_tuned")
+    tuned = Model(inputs, outputs, name="fine_tuned")
     tuned.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     console.print("New head on the frozen base:")
     tuned.fit(train2, validation_data=val2, epochs=5)
     base.trainable = True
-    tuned.compile(optimizer=kerasish.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    tuned.compile(optimizer=Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     console.print("Whole network, low learning rate:")
     tuned.fit(train2, validation_data=val2, epochs=2)
     tuned_path = os.path.join(args.out, "fine_tuned.keras")
@@ -132,17 +129,12 @@ def demo(args):
 
 def finetune(args):
     """Fine-tune a kerasish.applications backbone on DATA_DIR."""
-    import kerasish
-    from kerasish import applications
-    from kerasish.layers import Dense, Dropout, GlobalAveragePooling2D
-    from kerasish.utils import image_dataset_from_directory
-
     arch = getattr(applications, args.arch, None)
     if arch is None or not callable(arch):
         known = [n for n in dir(applications) if n[0].isupper()]
         raise ValueError(f"Unknown --arch {args.arch!r}; choose one of {known}")
     weights = None if str(args.weights).lower() == "none" else args.weights
-    kerasish.utils.set_random_seed(args.seed)
+    set_random_seed(args.seed)
     size = (args.image_size, args.image_size)
     train, val = image_dataset_from_directory(args.data_dir, validation_split=0.2, subset="both", seed=args.seed,
                                               image_size=size, batch_size=args.batch_size)
@@ -150,21 +142,21 @@ def finetune(args):
     preprocess = getattr(family, "preprocess_input", None) if family is not None else None
     base = arch(include_top=False, weights=weights, input_shape=size + (3,))
     base.trainable = False
-    inputs = kerasish.Input(size + (3,))
+    inputs = Input(size + (3,))
     x = inputs
     if preprocess is not None:
-        x = kerasish.layers.Lambda(preprocess, name="preprocess")(x)
+        x = Lambda(preprocess, name="preprocess")(x)
     x = base(x, training=False)
     x = GlobalAveragePooling2D()(x)
     x = Dropout(0.2)(x)
     outputs = Dense(len(train.class_names), activation="softmax")(x)
-    model = kerasish.Model(inputs, outputs, name=f"{args.arch.lower()}_finetuned")
+    model = Model(inputs, outputs, name=f"{args.arch.lower()}_finetuned")
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     console.rule(f"[bold]New head on a frozen {args.arch}")
     model.fit(train, validation_data=val, epochs=args.epochs)
     if args.fine_tune_epochs > 0:
         base.trainable = True
-        model.compile(optimizer=kerasish.optimizers.Adam(1e-5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=Adam(1e-5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         console.rule("[bold]Fine-tuning the whole network")
         model.fit(train, validation_data=val, epochs=args.fine_tune_epochs)
     model.save(args.out)
@@ -190,10 +182,7 @@ def _image_files(paths):
 
 def predict(args):
     """Top-k classes for each image, with the class names the model was trained on."""
-    import kerasish
-    from kerasish.utils import img_to_array, load_img
-
-    model = kerasish.models.load_model(args.model)
+    model = load_model(args.model)
     shape = model.inputs[0].shape
     if len(shape) != 4:
         raise ValueError(f"'{args.model}' does not take images (its input shape is {shape}).")
@@ -211,9 +200,7 @@ def predict(args):
 
 
 def summary(args):
-    import kerasish
-
-    model = kerasish.models.load_model(args.model)
+    model = load_model(args.model)
     model.summary()
     names = getattr(model, "class_names", None)
     if names:

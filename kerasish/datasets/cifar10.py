@@ -18,7 +18,7 @@ def load_data():
     ``cifar-10-python.tar.gz`` is downloaded once from cs.toronto.edu,
     checked against Keras's sha256 and cached in ``~/.kerasish/datasets``;
     its pickled batches are read with a restricted reader that only accepts
-    numpy array data (see ``kerasish.datasets._download.RestrictedUnpickler``).
+    numpy array data (see ``kerasish.datasets.safe_pickle.RestrictedUnpickler``).
 
     Classes: 0 airplane, 1 automobile, 2 bird, 3 cat, 4 deer, 5 dog, 6 frog,
     7 horse, 8 ship, 9 truck.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["ShardedBatchSampler", "check_batch_size", "gather_in_order", "piece_bounds", "take_piece"]
+__all__ = ["ShardedBatchSampler", "check_batch_size", "gather_in_order", "piece_bounds"]
 
 
 def piece_bounds(n: int, world: int, rank: int) -> tuple[int, int]:
@@ -21,21 +21,6 @@ def piece_bounds(n: int, world: int, rank: int) -> tuple[int, int]:
     q, r = divmod(int(n), int(world))
     lo = rank * q + min(rank, r)
     return lo, lo + q + (1 if rank < r else 0)
-
-
-def take_piece(struct, rank: int, world: int):
-    """This process's piece of every array in a batch structure."""
-    from kerasish.engine.data_adapter import map_nested, to_tensor
-
-    def cut(t):
-        if not isinstance(t, torch.Tensor):
-            t = to_tensor(t)  # numpy batches from a generator: no copy
-        if t.dim() == 0:
-            return t
-        lo, hi = piece_bounds(t.shape[0], world, rank)
-        return t[lo:hi]
-
-    return map_nested(cut, struct)
 
 
 def check_batch_size(batch_size, world: int, what="batch_size"):

@@ -56,14 +56,10 @@ class KerasTensor:
     # tensors make a merging layer; a tensor and a number make a TensorOp.
     def _binary(self, other, merge_name, op_name, reverse=False):
         if isinstance(other, KerasTensor):
-            import kerasish.layers.merging as merging
-
             pair = [other, self] if reverse else [self, other]
-            return getattr(merging, merge_name)()(pair)
+            return getattr(_layers(), merge_name)()(pair)
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            from kerasish.layers.core.tensor_op import TensorOp
-
-            return TensorOp(op_name, other, reverse=reverse)(self)
+            return _layers().TensorOp(op_name, other, reverse=reverse)(self)
         return NotImplemented
 
     def __add__(self, other):
@@ -98,9 +94,17 @@ class KerasTensor:
         return self._binary(other, None, "power")
 
     def __neg__(self):
-        from kerasish.layers.core.tensor_op import TensorOp
+        return _layers().TensorOp("negative")(self)
 
-        return TensorOp("negative")(self)
+
+def _layers():
+    """``kerasish.layers``, whose Add / Subtract / Multiply / TensorOp the
+    operators above record."""
+    # deferred: engine <-> layers: the operators on symbolic tensors make layers,
+    # and every layer is built on this engine (Keras's KerasTensor does the same).
+    from kerasish import layers
+
+    return layers
 
 
 def is_keras_tensor(x) -> bool:

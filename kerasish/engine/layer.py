@@ -23,17 +23,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from kerasish import tree
+from kerasish import constraints, initializers, regularizers, tree
 
 from . import layout
 from .keras_tensor import KerasTensor, any_symbolic, flatten
 from .naming import auto_name
 from .node import Node
 from .variable import Variable
-
-# Every Layer subclass defined inside kerasish, by class name: what configs and
-# files refer to. User classes join through kerasish.saving's registration.
-BUILTIN_OBJECTS: dict[str, type] = {}
 
 # Keras 3 writes these into some layers' configs (quantization, LoRA). kerasish
 # reads such configs; it accepts the keys while they ask for nothing.
@@ -108,10 +104,6 @@ class Layer(nn.Module):
 
     # Built-ins set this: their ``native_call`` takes internal-layout tensors.
     _native_layout = False
-    # Built-ins set this when their outputs never share memory with their
-    # inputs (no view, no pass-through): an inference loop may then reuse the
-    # input's memory for the next batch (engine/workspace.py).
-    _fresh_outputs = False
     _user_class = False
     # Whether the output is in the layer's own dtype whatever the input's (a
     # layer with weights always is; Rescaling casts uint8 images to float32).
@@ -119,8 +111,6 @@ class Layer(nn.Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("kerasish."):
-            BUILTIN_OBJECTS.setdefault(cls.__name__, cls)
         try:
             params = inspect.signature(cls.call).parameters
         except (TypeError, ValueError):
@@ -158,8 +148,6 @@ class Layer(nn.Module):
         self._torch_module: nn.Module | None = None
         self._activity_losses: list[torch.Tensor] = []
         if activity_regularizer is not None:
-            from kerasish import regularizers
-
             activity_regularizer = regularizers.get(activity_regularizer)
         self.activity_regularizer = activity_regularizer
         # Keras 2 scripts give the first layer of a Sequential its input shape.
@@ -258,8 +246,6 @@ class Layer(nn.Module):
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, regularizer=None, constraint=None, name=None, **kwargs):
         """Create a weight registered on this layer: a ``torch.nn.Parameter``
         when trainable, a buffer otherwise. Returns its :class:`Variable`."""
-        from kerasish import constraints, initializers, regularizers
-
         shape = () if shape is None else as_shape_tuple(shape)
         if any(d is None or d < 0 for d in shape):
             raise ValueError(f"Layer '{self.name}': add_weight needs a fully known, non-negative shape; got {shape}.")
@@ -626,8 +612,6 @@ class Layer(nn.Module):
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
-            from kerasish import regularizers
-
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._user_class and _get_config_is_default(self):
             # As Keras: a user class without its own get_config is configured

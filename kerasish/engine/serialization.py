@@ -1,7 +1,13 @@
 """Keras 3's config format: how a layer or model is written as plain JSON data
 and made again. Nothing here runs code taken from a config: classes are looked
 up by name among kerasish's own objects and the ones the user registered or
-passed in ``custom_objects``."""
+passed in ``custom_objects``.
+
+kerasish's own objects are an explicit table, :data:`BUILTIN_LAYERS`, that the
+packages fill with what they export (``kerasish.layers`` its layer classes,
+``kerasish.models`` the model classes, ``kerasish.applications`` its backbone
+layers) through :func:`register_builtin_layers`. A class in no table is found
+by name only when registered or passed in, whatever module defines it."""
 
 from __future__ import annotations
 
@@ -16,13 +22,45 @@ from kerasish.saving.object_registration import (  # noqa: F401  (re-exported: o
     safe_mode_scope,
 )
 
-from .layer import BUILTIN_OBJECTS, Layer
+from .layer import Layer
+
+# Keras class name -> built-in layer or model class: the names configs may use
+# without registration. Filled by register_builtin_layers (see the docstring).
+BUILTIN_LAYERS: dict[str, type] = {}
 
 _MODEL_MODULES = {
     "Functional": "keras.src.models.functional",
     "Sequential": "keras",
     "Model": "keras",
 }
+
+
+def register_builtin_layers(objects: dict) -> None:
+    """Add a package's built-in layer (or model) classes to :data:`BUILTIN_LAYERS`.
+
+    Args:
+        objects: Keras name -> class (aliases such as ``"Convolution2D"`` may
+            name the same class as ``"Conv2D"``; serialization writes the
+            class's own ``__name__``).
+
+    Raises:
+        TypeError: a value is not a Layer subclass.
+        ValueError: a name is taken already by another class.
+
+    Example:
+        >>> from kerasish.engine.serialization import BUILTIN_LAYERS, register_builtin_layers
+        >>> from kerasish.layers import Dense
+        >>> register_builtin_layers({"Dense": Dense})  # already there: a no-op
+        >>> BUILTIN_LAYERS["Dense"] is Dense
+        True
+    """
+    for name, cls in objects.items():
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise TypeError(f"register_builtin_layers: {name!r} is {cls!r}, not a Layer subclass.")
+        known = BUILTIN_LAYERS.get(name)
+        if known is not None and known is not cls:
+            raise ValueError(f"register_builtin_layers: the name {name!r} is taken by {known.__module__}.{known.__qualname__}.")
+    BUILTIN_LAYERS.update(objects)
 
 
 def serialize_layer(layer) -> dict:
@@ -61,7 +99,7 @@ def resolve_class(class_name: str, registered_name=None, custom_objects=None, so
     """The layer class a config names: ``custom_objects``, the active
     ``custom_object_scope``\\ s, the registry, then kerasish's layers."""
     for key in (registered_name, class_name):
-        obj = serialization_lib.lookup(key, custom_objects, BUILTIN_OBJECTS)
+        obj = serialization_lib.lookup(key, custom_objects, BUILTIN_LAYERS)
         if obj is not None:
             return obj
     raise serialization_lib.unknown_object_error(registered_name or class_name, "layer class", source=source)
@@ -105,6 +143,7 @@ def _revive_hook(cls, data, custom_objects):
 
 
 # Layers and models go through serialize_keras_object / deserialize_keras_object
-# with build_config and nested custom_objects; their built-ins are BUILTIN_OBJECTS.
-serialization_lib.register_builtins("layers", "keras.layers", BUILTIN_OBJECTS)
+# with build_config and nested custom_objects; their built-ins are BUILTIN_LAYERS
+# (registered empty: the dict is kept, and the packages fill it as they import).
+serialization_lib.register_builtins("layers", "keras.layers", BUILTIN_LAYERS)
 serialization_lib.register_kind_hooks(Layer, serialize=serialize_layer, revive=_revive_hook)

@@ -48,7 +48,38 @@ from kerasish.layers.preprocessing.random_contrast import RandomContrast
 from kerasish.layers.preprocessing.random_brightness import RandomBrightness
 from kerasish.layers.preprocessing.random_crop import RandomCrop
 
-from kerasish.engine.serialization import deserialize_layer as _deserialize_layer, serialize_layer as _serialize_layer
+from kerasish.engine.serialization import (
+    deserialize_layer as _deserialize_layer,
+    register_builtin_layers as _register_builtin_layers,
+    serialize_layer as _serialize_layer,
+)
+
+#: The layer classes configs name without registration: every class this
+#: package exports, as ``keras.layers`` does. Written out rather than collected
+#: by module name, so a class defined elsewhere (a test's, a user's) never joins.
+ALL_OBJECTS = (
+    Layer, InputLayer, Activation, Dense, Identity, Lambda, TensorOp,
+    Conv2D, SeparableConv2D, DepthwiseConv2D, Conv2DTranspose,
+    AveragePooling2D, MaxPooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+    BatchNormalization, LayerNormalization, Dropout, SpatialDropout2D,
+    ELU, LeakyReLU, PReLU, ReLU, Softmax,
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+    Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D,
+    Rescaling, Resizing, CenterCrop, Normalization,
+    RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop,
+)
+#: Keras name -> class: each class under its own name, and Keras's aliases.
+ALL_OBJECTS_DICT = {
+    **{cls.__name__: cls for cls in ALL_OBJECTS},
+    "Convolution2D": Convolution2D,
+    "SeparableConvolution2D": SeparableConvolution2D,
+    "Convolution2DTranspose": Convolution2DTranspose,
+    "AvgPool2D": AvgPool2D,
+    "MaxPool2D": MaxPool2D,
+    "GlobalAvgPool2D": GlobalAvgPool2D,
+    "GlobalMaxPool2D": GlobalMaxPool2D,
+}
+_register_builtin_layers(ALL_OBJECTS_DICT)
 
 
 def serialize(layer):

@@ -464,6 +464,16 @@ def _fused_for(fn, kwargs):
 # classes
 
 
+def _losses_package():
+    """``kerasish.losses``: the table of every loss by name, which a wrapped
+    function's config is written and read against."""
+    # deferred: kerasish.losses (the name table, this module's classes and
+    # functions in it) imports this module.
+    from kerasish import losses
+
+    return losses
+
+
 class LossFunctionWrapper(Loss):
     """A :class:`Loss` made from a per-sample loss function.
 
@@ -500,10 +510,8 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        from kerasish.losses import serialize_function
-
         config = super().get_config()
-        config["fn"] = serialize_function(self.fn)
+        config["fn"] = _losses_package().serialize_function(self.fn)
         config.update(self._fn_kwargs)
         return config
 
@@ -511,11 +519,9 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config:
-            from kerasish.losses import deserialize
-
             fn = config["fn"]
             if isinstance(fn, (str, dict)):
-                config["fn"] = deserialize(fn)
+                config["fn"] = _losses_package().deserialize(fn)
         return cls(**config)
 
     def __repr__(self):

@@ -48,9 +48,7 @@ _REGRESSION_FNS = {
 def loss_kind(loss):
     """``"categorical"``, ``"sparse"``, ``"binary"``, ``"same_shape"``, ``"regression"`` or None (unknown / custom)."""
     if isinstance(loss, str):
-        from kerasish.losses import get
-
-        loss = get(loss)
+        loss = _L._losses_package().get(loss)
     fn = getattr(loss, "fn", loss) if isinstance(loss, _L.LossFunctionWrapper) else loss
     for kind, fns in (
         ("categorical", _CATEGORICAL_FNS),

@@ -33,6 +33,7 @@ import functools
 
 import torch
 
+from kerasish import initializers
 from kerasish.engine.naming import to_snake_case, unique_name
 from kerasish.losses.loss import torch_float_dtype
 from kerasish.engine.layer import _dtype_name
@@ -176,8 +177,6 @@ class Metric:
         if initializer is None or (isinstance(initializer, str) and initializer.lower() == "zeros"):
             value = torch.zeros(shape, dtype=tdtype, device=device)
         else:
-            from kerasish import initializers
-
             init = initializers.get(initializer)
             value = torch.as_tensor(init(shape, dtype=str(tdtype).replace("torch.", ""))).to(device=device, dtype=tdtype)
         value = _with_assign(value)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch
 
+from kerasish import losses
 from kerasish.losses.loss import apply_mask, get_mask, squeeze_or_expand_to_same_rank, to_tensor
 from kerasish.metrics.metric import Metric
 
@@ -130,8 +131,6 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        from kerasish import losses
-
         if getattr(fn, "__name__", None) in losses.ALL_OBJECTS_DICT and losses.ALL_OBJECTS_DICT[fn.__name__] is fn:
             self._direction = "down"
 
@@ -146,10 +145,8 @@ class MeanMetricWrapper(Mean):
         return Mean.update_state(self, values, sample_weight=sample_weight)
 
     def get_config(self):
-        from kerasish.losses import serialize_function
-
         config = super().get_config()
-        config["fn"] = serialize_function(self._fn)
+        config["fn"] = losses.serialize_function(self._fn)
         config.update(self._fn_kwargs)
         return config
 
@@ -158,6 +155,8 @@ class MeanMetricWrapper(Mean):
         config = dict(config)
         fn = config.get("fn")
         if isinstance(fn, (str, dict)):
+            # deferred: kerasish.metrics (the name table, this module's classes
+            # in it) imports this module.
             from kerasish.metrics import _deserialize_function
 
             config["fn"] = _deserialize_function(fn)

@@ -1,17 +1,19 @@
 """Functional models: a graph of layer calls declared on symbolic tensors,
-translated once into a torch module that runs it.
+run as a torch module.
 
-The translation happens when the model is made: the graph is sorted once into
-a flat list of steps, each layer's native torch module is registered under the
-layer's name, and ``forward`` walks the steps over a list of slots. Image
-tensors switch between channels_last (what the user gives and gets) and torch's
-NCHW at the model's edges only, as free views.
+When the model is made, the graph is sorted (:func:`build_map`) and each
+layer's native torch module is registered under the layer's name, so
+``state_dict()`` reads ``dense_1.weight``. ``forward`` runs the graph's
+program (``kerasish/models/program.py``: the layer calls in order over
+numbered slots, after the passes of ``kerasish/models/passes/``), derived from
+the graph on first use and again after any change. Image tensors switch
+between channels_last (what the user gives and gets) and torch's NCHW at the
+model's edges only, as free views.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, NamedTuple
 
 import torch
 
@@ -20,93 +22,20 @@ from kerasish import tree
 from kerasish.engine import layout
 from kerasish.engine.keras_tensor import KerasTensor, flatten, pack_like
 from kerasish.engine.layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
-from .model import Model, functional_like_constructor
 from kerasish.engine.node import Node
 from kerasish.engine.serialization import deserialize_layer, serialize_layer
-
-
-class _Step(NamedTuple):
-    """One layer call of the translated graph, over numbered slots."""
-
-    layer: Layer
-    kind: int  # 0: one tensor argument, 1: a list of tensors, 2: any structure (args and kwargs are templates)
-    args: Any
-    outs: list  # the slots its outputs go to
-    single_out: bool
-    training: bool | None  # a ``training=`` given at the call in the graph, else None
-    kwargs: dict  # for kind 2 a template: tensor keyword arguments (``mask=``) come from the slots
-    pre_activation: bool  # the trainer's logits variant of an output layer
-    release: tuple  # slots no later step reads: dropped after this one
-    # when its output may go into an inference loop's buffer (engine/workspace.py):
-    # the layers that read it, whose hooks are checked per call; else ()
-    reusable: tuple
-    # the dtype a layer with weights of another dtype than its floating inputs
-    # casts them to (Keras casts a layer's inputs to its dtype); else None
-    cast: torch.dtype | None
-
-
-def _weight_dtype(layer):
-    """The dtype of a layer's own floating weights (None: none, or a nested model)."""
-    if not layer._variables or hasattr(layer, "_input_dtypes"):
-        return None
-    return next((v.tensor.dtype for v in layer._variables if v.tensor.is_floating_point()), None)
-
-
-def _input_cast(layer, inputs):
-    """The dtype ``layer`` must cast its floating ``inputs`` (KerasTensors) to.
-
-    Decided from the symbolic dtypes, once: a layer holding weights of one
-    dtype fed floats of another (a float64 Dense after a float32 one) casts,
-    as Keras does; weightless layers pass dtypes through, and a nested model
-    casts at its own layers. Mixed precision runs under torch.autocast, so
-    its symbolic dtypes agree and nothing is cast here."""
-    own = _weight_dtype(layer)
-    floating = [torch_dtype(t.dtype) for t in inputs if str(t.dtype).startswith(("float", "bfloat"))]
-    return own if own is not None and any(d != own for d in floating) else None
-
-
-def _cast_floating(x, dtype):
-    return x.to(dtype) if isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype != dtype else x
-
-
-def _cast_floating_nested(struct, dtype):
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_cast_floating_nested(s, dtype) for s in struct)
-    if isinstance(struct, dict):
-        return {k: _cast_floating_nested(v, dtype) for k, v in struct.items()}
-    return _cast_floating(struct, dtype)
-
-
-def _is_builtin(layer) -> bool:
-    return type(layer).__module__.startswith("kerasish.")
-
-
-class _Slot:
-    """Marks where a step's argument structure takes a tensor from the slots."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index):
-        self.index = index
+from kerasish.models import passes, program as program_lib
+from kerasish.models.model import Model, functional_like_constructor
 
 
 def _substitute(struct, fn):
+    """``struct`` with ``fn(t)`` for each KerasTensor ``t`` in it."""
     if isinstance(struct, KerasTensor):
         return fn(struct)
     if isinstance(struct, (list, tuple)):
         return type(struct)(_substitute(s, fn) for s in struct)
     if isinstance(struct, dict):
         return {k: _substitute(v, fn) for k, v in struct.items()}
-    return struct
-
-
-def _fill(struct, slots):
-    if isinstance(struct, _Slot):
-        return slots[struct.index]
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_fill(s, slots) for s in struct)
-    if isinstance(struct, dict):
-        return {k: _fill(v, slots) for k, v in struct.items()}
     return struct
 
 
@@ -233,23 +162,20 @@ class Functional(Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"Model '{self.name}': the layer name(s) {dupes} are used more than once; names must be unique.")
+        # A rebuild (Sequential.add / pop) keeps the model where it was: its
+        # device, and its torch train / eval mode (a new model starts in eval).
+        device = self._device() if self.__dict__.get("_graph_nodes") else None
         self._input_struct, self._output_struct = inputs, outputs
         self._inputs_flat, self._outputs_flat = flat_in, flat_out
-        # The dtype each floating Input takes its data in (Keras converts every
-        # input to its Input's dtype); None: integer / bool inputs, taken as given.
-        self._input_dtypes = [torch_dtype(t.dtype) if str(t.dtype).startswith(("float", "bfloat")) else None for t in flat_in]
         self._graph_nodes = nodes
         self._nodes_by_depth = nodes_by_depth
         self._node_set = set(nodes)
-        # A rebuild (Sequential.add / pop) keeps the model where it was: its
-        # device, and its torch train / eval mode (a new model starts in eval).
-        device = self._device() if self.__dict__.get("_steps") else None
         self._layers = layers
-        self._compile_steps()
+        self._graph_changed()
+        program_lib.plan(self)  # a disconnected graph fails here, when the model is made
         self._register_modules()
         self.built = True
         self._build_shapes = [t.shape for t in flat_in] if len(flat_in) > 1 else flat_in[0].shape
-        self._graph_changed()
         _device_epoch[0] += 1  # the set of modules changed: device caches are stale
         if device is not None and any(t.device != device for t in (*self.parameters(), *self.buffers())):
             self.to(device)
@@ -258,112 +184,69 @@ class Functional(Model):
     def _graph_changed(self):
         """Everything derived from the graph is derived again after a change
         (``Sequential.add`` / ``pop`` / ``build``): ``_graph_version`` tells
-        the holders of derived state that theirs is stale."""
+        the holders of derived state (the trainer's compile objects) that
+        theirs is stale, and the programs are dropped."""
         self.__dict__["_graph_version"] = self.__dict__.get("_graph_version", 0) + 1
-        self.__dict__.pop("_logits_steps_cache", None)
+        self.__dict__.pop("_programs", None)
 
     def _clear_graph(self):
         """Forget the graph (a Sequential popped down to no layers, or not
         built yet): nothing derived from an old graph may be run. The flat
-        inputs / outputs and input dtypes read None, as a subclassed model's
-        (which has none) would."""
+        inputs / outputs read None, as a subclassed model's (which has none)
+        would."""
         self._input_struct = self._output_struct = None
         self._inputs_flat = self._outputs_flat = None
-        self._input_dtypes = None
         self._graph_nodes, self._nodes_by_depth, self._node_set = [], {}, set()
-        self._layers, self._steps, self._reg_layers = [], [], []
-        self._input_slots, self._output_slots, self._n_slots = [], [], 0
+        self._layers = []
         for key in list(self._modules):
             del self._modules[key]
         self.built = False
         self._build_shapes = None
         self._graph_changed()
 
-    def _logits_steps(self, layers):
-        """The steps in which each call of ``layers`` stops before its
-        activation (``native_call_pre_activation``): the trainer computes a
-        fused softmax / sigmoid crossentropy from those logits.
+    # ------------------------------------------------------------------
+    # The program (kerasish/models/program.py) and its passes
+    # ------------------------------------------------------------------
+    @property
+    def _program(self):
+        """What ``forward`` runs: the graph's program after the standard
+        passes (``passes.standard``). Derived on first use after every graph
+        change or dtype move, never kept across one."""
+        return self._program_for(())
 
-        Derived from the current steps, so it follows every graph change and
-        dtype move; cached until either happens.
+    @torch.compiler.disable
+    def _program_for(self, logits_layers):
+        """The program, with ``logits_layers`` stopping before their activation
+        (``passes.logits``: the trainer's fused crossentropy).
+
+        Outside torch.compile's trace: it reads and fills a cache.
 
         Args:
-            layers: the output layers whose calls give logits.
+            logits_layers: a tuple of output layers to split (empty: none).
         """
-        layers = frozenset(layers)
-        cached = self.__dict__.get("_logits_steps_cache")
-        if cached is not None and cached[0] is self._steps and cached[1] == layers:
-            return cached[2]
-        steps = [s._replace(pre_activation=True) if s.layer in layers else s for s in self._steps] if layers else self._steps
-        self.__dict__["_logits_steps_cache"] = (self._steps, layers, steps)
-        return steps
+        programs = self.__dict__.setdefault("_programs", {})
+        program = programs.get(logits_layers)
+        if program is None:
+            if not self.__dict__.get("_graph_nodes"):
+                raise ValueError(f"Model '{self.name}' has no graph yet: build it or call it on data first.")
+            base = programs.get(())
+            if base is None:
+                base = programs[()] = passes.standard(program_lib.plan(self))
+            program = programs[logits_layers] = passes.split_logits(base, logits_layers) if logits_layers else base
+        return program
 
-    def _compile_steps(self):
-        """Translate the graph into a flat list of steps over numbered slots."""
-        slot_of: dict[int, int] = {}
-        for i, t in enumerate(self._inputs_flat):
-            slot_of.setdefault(id(t), len(slot_of))
-        self._input_slots = [slot_of[id(t)] for t in self._inputs_flat]
-        steps, reads = [], []
-        for node in self._graph_nodes:
-            if node.is_input:
-                continue
-            for t in node.input_tensors:
-                if id(t) not in slot_of:
-                    raise ValueError(
-                        f"Graph disconnected: cannot reach tensor {t.name} (input of layer '{node.layer.name}') from the model's inputs."
-                    )
-            kwargs = dict(node.call_kwargs)
-            training = kwargs.pop("training", None)
-            if not isinstance(kwargs.get("mask"), KerasTensor):
-                kwargs.pop("mask", None)  # a mask given as a tensor is an input; None is no argument
-            def to_slot(t):
-                return _Slot(slot_of[id(t)])
+    def _splittable_outputs(self):
+        """Per flat output, the layer making it when the logits split can stop
+        it before its activation, else None (the trainer's logits plan)."""
+        return [layer if passes.splittable(layer) else None for layer in (t._keras_history.layer for t in self._outputs_flat)]
 
-            first = node.call_args[0]
-            if isinstance(first, KerasTensor) and len(node.call_args) == 1 and not node.input_tensors[1:]:
-                kind, args = 0, slot_of[id(first)]
-            elif (isinstance(first, list) and all(isinstance(t, KerasTensor) for t in first) and len(node.call_args) == 1
-                  and len(node.input_tensors) == len(first)):
-                kind, args = 1, [slot_of[id(t)] for t in first]
-            else:
-                # several tensor arguments (``layer(targets, logits)``, ``layer(x, mask=m)``)
-                kind, args, kwargs = 2, _substitute(node.call_args, to_slot), _substitute(kwargs, to_slot)
-            for t in node.output_tensors:
-                slot_of[id(t)] = len(slot_of)
-            outs = [slot_of[id(t)] for t in node.output_tensors]
-            single_out = isinstance(node.outputs, KerasTensor)
-            steps.append((node.layer, kind, args, outs, single_out, training, kwargs, _input_cast(node.layer, node.input_tensors)))
-            reads.append({slot_of[id(t)] for t in node.input_tensors})
-        missing = [t for t in self._outputs_flat if id(t) not in slot_of]
-        if missing:
-            raise ValueError(f"Graph disconnected: output {missing[0]} cannot be computed from the model's inputs.")
-        self._output_slots = [slot_of[id(t)] for t in self._outputs_flat]
-        keep = set(self._output_slots)
-        # Each step drops the tensors no later step reads, as a hand-written
-        # forward does by rebinding its variable: otherwise inference would hold
-        # every activation of the batch until the end of the graph (~200 MB per
-        # batch of 32 on the fruit network).
-        last_use, readers = {}, defaultdict(list)
-        for i, ((_, _, _, outs, *_), used) in enumerate(zip(steps, reads)):
-            for s in outs:
-                last_use[s] = i
-            for s in used:
-                last_use[s] = i
-                readers[s].append(steps[i][0])
-        compiled = []
-        for i, ((layer, kind, args, outs, single_out, training, kwargs, cast), used) in enumerate(zip(steps, reads)):
-            release = tuple(sorted(s for s in used | set(outs) if last_use[s] == i and s not in keep))
-            # An output that cannot outlive the batch: not a model output, read
-            # only by built-in layers whose outputs never share its memory.
-            out_readers = readers[outs[0]] if single_out else []
-            may_reuse = (kind == 0 and not kwargs and hasattr(layer, "native_call_reusing") and _is_builtin(layer)
-                         and outs[0] not in keep and out_readers and all(_is_builtin(r) and r._fresh_outputs for r in out_readers))
-            reusable = tuple(out_readers) if may_reuse else ()
-            compiled.append(_Step(layer, kind, args, outs, single_out, training, kwargs, False, release, reusable, cast))
-        self._steps = compiled
-        self._n_slots = len(slot_of)
-        self._reg_layers = [l for l in self._layers if l.activity_regularizer is not None]
+    @property
+    def _input_dtypes(self):
+        """The dtype each flat floating input is converted to (None where taken
+        as given); None for a model without a graph."""
+        if not self.__dict__.get("_graph_nodes"):
+            return None
+        return self._program.input_dtypes
 
     def _register_modules(self):
         # Straight into _modules: a layer may be named like a Model attribute
@@ -381,66 +264,30 @@ class Functional(Model):
     # ------------------------------------------------------------------
     # Running the graph
     # ------------------------------------------------------------------
-    def _run_graph(self, flat_inputs, training: bool, steps=None, workspace=None):
-        """Run the steps over the slots. ``steps`` may be the trainer's variant
-        in which output layers stop before their activation (logits);
-        ``workspace`` holds an inference loop's reused output buffers."""
-        slots = [None] * self._n_slots
-        for s, t in zip(self._input_slots, flat_inputs):
-            slots[s] = t
-        for layer in self._reg_layers:
-            layer._activity_losses = []
-        for layer, kind, args, outs, single_out, node_training, kwargs, pre_activation, release, reusable, cast in steps or self._steps:
-            tr = training if node_training is None else node_training
-            call = layer.native_call_pre_activation if pre_activation else layer.native_call
-            if kind == 0:
-                x = slots[args] if cast is None else _cast_floating(slots[args], cast)
-                if reusable and workspace is not None:
-                    y = layer.native_call_reusing(x, workspace, outs[0], reusable, training=tr)
-                else:
-                    y = call(x, training=tr, **kwargs)
-            elif kind == 1:
-                y = call([slots[i] if cast is None else _cast_floating(slots[i], cast) for i in args], training=tr, **kwargs)
-            else:
-                filled = _fill(args, slots)
-                if cast is not None:
-                    filled = [_cast_floating_nested(a, cast) for a in filled]
-                y = call(*filled, training=tr, **_fill(kwargs, slots))
-            if single_out:
-                slots[outs[0]] = y
-            else:
-                for s, t in zip(outs, flatten(y)):
-                    slots[s] = t
-            if layer.activity_regularizer is not None:
-                for s in outs:
-                    # divided by the batch size, as Keras's Layer.__call__ does
-                    layer._activity_losses.append(layer.activity_regularizer(slots[s]) / max(slots[s].shape[0], 1))
-            for s in release:
-                slots[s] = None
-        return [slots[s] for s in self._output_slots]
+    def _run_graph(self, flat_inputs, training: bool, program=None):
+        """Run the program (``program``, e.g. the trainer's logits variant, or
+        the model's own) on internal-layout tensors; the flat outputs."""
+        return program_lib.run(program or self._program, flat_inputs, training)
 
     def _apply(self, fn, *args, **kwargs):
         result = super()._apply(fn, *args, **kwargs)
-        if getattr(self, "_steps", None) is not None:
+        if self.__dict__.get("_graph_nodes"):
             self._follow_weight_dtypes()
         return result
 
     def _follow_weight_dtypes(self):
         """After torch's ``model.to(torch.float64)`` (or ``.double()``, ...):
-        each layer takes the dtype its weights now have (its config says so,
-        and it casts its floating inputs to it), and when all weights share one
-        dtype the model's floating inputs are cast to it too, so the model runs
-        in the dtype torch moved it to. A move to another device changes nothing."""
-        casts = {id(l): d for l in self._layers if (d := _weight_dtype(l)) is not None}
-        moved = [l for l in self._layers if id(l) in casts and casts[id(l)] != torch_dtype(l._dtype)]
-        if not moved:
-            return
-        for layer in moved:
-            layer._dtype = _dtype_name(casts[id(layer)])
-        self._steps = [s._replace(cast=casts.get(id(s.layer), s.cast)) for s in self._steps]
-        if len(set(casts.values())) == 1:
-            (dtype,) = set(casts.values())
-            self._input_dtypes = [None if d is None else dtype for d in self._input_dtypes]
+        each layer takes the dtype its weights now have (its config says so),
+        and the program is derived again, so its input casts (``passes.casts``)
+        follow. A move to another device changes nothing."""
+        moved = False
+        for layer in self._layers:
+            dtype = passes.casts.weight_dtype(layer)
+            if dtype is not None and dtype != torch_dtype(layer._dtype):
+                layer._dtype = _dtype_name(dtype)
+                moved = True
+        if moved:
+            self.__dict__.pop("_programs", None)
 
     def _flat_model_inputs(self, args):
         """Accept ``model(x)``, ``model([a, b])``, ``model(a, b)`` or ``model({"name": x})``."""
@@ -487,11 +334,12 @@ class Functional(Model):
             out.append(x)
         return out
 
-    def _cast_inputs(self, flat):
+    def _cast_inputs(self, flat, program=None):
         """Data into a floating Input in that Input's dtype, as Keras converts it:
         integer images into float32, float32 arrays into a float64 model."""
+        dtypes = (program or self._program).input_dtypes
         return [x.to(dtype) if dtype is not None and isinstance(x, torch.Tensor) and x.dtype != dtype else x
-                for x, dtype in zip(flat, self._input_dtypes)]
+                for x, dtype in zip(flat, dtypes)]
 
     def _check_inputs(self, flat):
         for i, (x, spec) in enumerate(zip(flat, self._inputs_flat)):
@@ -510,11 +358,12 @@ class Functional(Model):
 
     def forward(self, *args, training=None):
         """Run the model on channels_last torch tensors; returns channels_last tensors."""
-        flat = self._cast_inputs(self._flat_model_inputs(args))
+        program = self._program
+        flat = self._cast_inputs(self._flat_model_inputs(args), program)
         self._check_inputs(flat)
         if training is None:
             training = self.training
-        outs = self._run_graph([layout.to_internal(x) for x in flat], bool(training))
+        outs = self._run_graph([layout.to_internal(x) for x in flat], bool(training), program)
         return pack_like(self._output_struct, [layout.to_keras(y) for y in outs])
 
     def native_call(self, inputs, training=False, **kwargs):

@@ -11,14 +11,16 @@ the subclass's methods, as in Keras.
 from __future__ import annotations
 
 import inspect
+import json
 
 import numpy as np
 import torch
 from torch import nn
 
+from kerasish.distribution import data_parallel
 from kerasish.engine.layer import Layer, _shapes_of, _to_tensor
+from kerasish.engine.serialization import safe_mode_scope, serialize_layer
 from kerasish.trainers.trainer import Trainer
-
 
 
 class Model(Trainer, Layer):
@@ -35,8 +37,7 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and functional_init_arguments(args, kwargs):
-            from .functional import Functional  # deferred: functional.py imports this module
-
+            Functional = _functional().Functional
             return Functional.__new__(Functional)
         return super().__new__(cls, *args, **kwargs)
 
@@ -45,10 +46,8 @@ class Model(Trainer, Layer):
         # __init__). Given inputs and outputs, a subclass is a functional model
         # that keeps its own methods (train_step, ...), as in Keras.
         if functional_init_arguments(args, kwargs):
-            from .functional import Functional  # deferred: functional.py imports this module
-
             inject_functional_model_class(type(self))
-            Functional.__init__(self, *args, **kwargs)
+            _functional().Functional.__init__(self, *args, **kwargs)
             return
         if args or "inputs" in kwargs or "outputs" in kwargs:
             given = f"{len(args)} positional argument(s)" + "".join(f", `{k}=`" for k in ("inputs", "outputs") if k in kwargs)
@@ -196,6 +195,8 @@ class Model(Trainer, Layer):
     # ------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False, layer_range=None):
         """Print a table of the layers, their output shapes and parameter counts."""
+        # deferred: summary.py tells the subclasses Functional and Sequential
+        # apart, and they import this module.
         from .summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
@@ -206,15 +207,13 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, **kwargs):
         """Save the whole model: ``.keras`` (Keras 3's format, which Keras 3
         loads) or ``.h5`` (Keras 2's HDF5 layout)."""
-        from kerasish.saving import saving_api
-
+        saving_api, _ = _saving()
         _written_once(lambda: saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs), f"model.save({str(filepath)!r})")
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights: ``.weights.h5`` (Keras 3) or ``.h5`` (Keras 2, as in
         ``model.save_weights('cnn.h5')``)."""
-        from kerasish.saving import saving_api
-
+        saving_api, _ = _saving()
         _written_once(lambda: saving_api.save_weights(self, filepath, overwrite=overwrite), f"model.save_weights({str(filepath)!r})")
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
@@ -226,24 +225,18 @@ class Model(Trainer, Layer):
 
         A failed load leaves the current weights untouched.
         """
-        from kerasish.saving import saving_api
-
+        saving_api, _ = _saving()
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, **kwargs)
 
     def export(self, filepath, format="torch", verbose=True, input_signature=None, **kwargs):
         """Export for deployment: ``format="torch"`` writes a ``torch.export``
         program, ``format="onnx"`` an ONNX model (needs the onnx packages)."""
-        from kerasish.saving import export as export_lib
-
+        _, export_lib = _saving()
         return _written_once(lambda: export_lib.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs),
                              f"model.export({str(filepath)!r})")
 
     def to_json(self, **kwargs) -> str:
         """The model's config as JSON (Keras's ``model_from_json`` reads it)."""
-        import json
-
-        from kerasish.engine.serialization import serialize_layer
-
         return json.dumps(serialize_layer(self), **kwargs)
 
     def count_params(self) -> int:
@@ -276,13 +269,11 @@ class Model(Trainer, Layer):
             safe_mode: ``False`` lets Lambda layers' stored code run; by default
                 it is refused (see :func:`kerasish.engine.serialization.in_safe_mode`).
         """
-        from .functional import Functional, functional_from_config  # deferred: functional.py imports this module
-        from kerasish.engine.serialization import safe_mode_scope
-
+        functional = _functional()
         with safe_mode_scope(safe_mode):
             if all(k in config for k in ("layers", "input_layers", "output_layers")):
-                if cls is Model or issubclass(cls, Functional) or functional_like_constructor(cls):
-                    return functional_from_config(cls, config, custom_objects)
+                if cls is Model or issubclass(cls, functional.Functional) or functional_like_constructor(cls):
+                    return functional.functional_from_config(cls, config, custom_objects)
             if cls._user_class and not _takes_var_keywords(cls):
                 return Layer.from_config.__func__(cls, config)
             try:
@@ -316,8 +307,7 @@ def inject_functional_model_class(cls):
     holds and the graph runs as any functional model's. Done once per class.
     Returns the class to use in place of ``cls``.
     """
-    from .functional import Functional  # deferred: functional.py imports this module
-
+    Functional = _functional().Functional
     if cls is Model:
         return Functional
     if cls is object or not issubclass(cls, Model) or issubclass(cls, Functional):
@@ -330,13 +320,11 @@ def functional_like_constructor(cls) -> bool:
     """Whether ``cls(inputs=..., outputs=..., name=..., trainable=...)`` makes
     it (its ``__init__`` is Functional's, or takes ``*args, **kwargs``), so a
     functional config can revive it (Keras's rule)."""
-    from .functional import Functional  # deferred: functional.py imports this module
-
     try:
         spec = inspect.getfullargspec(cls.__init__)
     except TypeError:
         return False
-    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
+    if spec.args[1:] == inspect.getfullargspec(_functional().Functional.__init__).args[1:]:
         return True
     return spec.varargs is not None and spec.varkw is not None
 
@@ -349,9 +337,27 @@ def _written_once(write, what):
     """Data-parallel: rank 0 writes the file and the other processes wait
     until it is complete (so a load right after reads a whole file); call it
     on every process, as the same script does. Otherwise: just write."""
-    from kerasish.distribution.data_parallel import active
-
-    dp = active()
+    dp = data_parallel.active()
     if dp is None:
         return write()
     return dp.chief_does(write, what)
+
+
+def _functional():
+    """``kerasish.models.functional``: ``Model(inputs, outputs)`` makes its
+    subclass ``Functional``, and a functional config revives one."""
+    # deferred: Model <-> Functional: functional.py subclasses Model, and
+    # Model(inputs, outputs) returns a Functional (as Keras's Model.__new__).
+    from kerasish.models import functional
+
+    return functional
+
+
+def _saving():
+    """``(kerasish.saving.saving_api, kerasish.saving.export)``, for ``save``,
+    ``save_weights``, ``load_weights`` and ``export``."""
+    # deferred: models <-> saving: the file formats (above models) build and
+    # check models when they load, and Model's methods call them.
+    from kerasish.saving import export, saving_api
+
+    return saving_api, export

@@ -9,7 +9,7 @@ from kerasish.layers.core.input_layer import Input, InputLayer
 from .functional import Functional
 from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.layer import Layer, _dtype_name, _is_shape_tuple
-from kerasish.engine.serialization import deserialize_layer, serialize_layer
+from kerasish.engine.serialization import deserialize_layer, safe_mode_scope, serialize_layer
 
 
 class Sequential(Functional):
@@ -237,8 +237,6 @@ class Sequential(Functional):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
-        from kerasish.engine.serialization import safe_mode_scope
-
         with safe_mode_scope(safe_mode):
             return cls._from_config(config, custom_objects)
 

@@ -27,6 +27,10 @@ import shutil
 
 import torch
 
+from kerasish.distribution import is_chief
+from kerasish.models.functional import Functional
+from kerasish.models.sequential import Sequential
+
 __all__ = ["print_summary", "get_layer_index_bound_by_layer_name", "readable_memory_size", "weight_memory_size", "count_params"]
 
 # Bits per element, as Keras counts them.
@@ -129,8 +133,6 @@ def _format_layer_shape(layer) -> str:
     if nodes:
         shapes = [_format_shape(t.shape) for t in nodes[-1].output_tensors]
     else:
-        from .functional import Functional
-
         try:
             if isinstance(layer, Functional):
                 # Keras formats a model's output_shape as if it were one shape.
@@ -211,16 +213,11 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         >>> model.summary(print_fn=lambda text: print(text.splitlines()[-3]))
          Total params: 10 (40.00 B)
     """
-    from kerasish.distribution import is_chief
-
     if print_fn is None and not is_chief():
         return  # data-parallel: the table is printed once, by rank 0
     import rich.console
     import rich.markup
     import rich.table
-
-    from .functional import Functional
-    from .sequential import Sequential
 
     relevant_nodes: set = set()
     if isinstance(model, Sequential) or not isinstance(model, Functional):

@@ -26,6 +26,9 @@ from .object_registration import (
     register_keras_serializable,
 )
 from .serialization_lib import deserialize_keras_object, serialize_keras_object
+
+# The registry above first: the file formats below import the models, whose
+# modules import the registry again (kerasish/__init__.py enters here).
 from .saving_api import load_model, load_weights, save_model, save_weights
 
 __all__ = [

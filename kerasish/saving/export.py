@@ -25,7 +25,10 @@ import zipfile
 
 import torch
 
-from kerasish.engine.keras_tensor import pack_like
+from kerasish.engine.keras_tensor import KerasTensor, pack_like
+from kerasish.engine.layer import torch_dtype
+from kerasish.models.functional import Functional
+from kerasish.models.model import Model
 
 from .saving_api import _check_readable, _check_writable, _path
 
@@ -86,8 +89,6 @@ def export_model(model, filepath, format="torch", input_signature=None, verbose=
         torch.Size([5, 10])
     """
     _check_format(format)
-    from kerasish.models.model import Model
-
     if not isinstance(model, Model):
         raise TypeError(f"export_model takes a kerasish Model, got {type(model).__name__}: {model!r:.80}")
     if not model.built:
@@ -280,8 +281,6 @@ def _leaves(sig):
 
 def _model_specs(model):
     """(shape, dtype name, name) per flat model input, and the input structure."""
-    from kerasish.models.functional import Functional
-
     if isinstance(model, Functional):
         return [(tuple(t.shape), t.dtype, t.name) for t in model.inputs], model._input_struct, True
     shapes = getattr(model, "_build_shapes", None)
@@ -304,9 +303,6 @@ def _shape_struct(shapes):
 def _example_inputs(model, input_signature):
     """Example tensors (flat), whether each input's batch is dynamic, and how
     to pack the flat tensors into the model's call structure."""
-    from kerasish.engine.keras_tensor import KerasTensor
-    from kerasish.engine.layer import torch_dtype
-
     specs, struct, functional = _model_specs(model)
     device = model._device() or torch.device("cpu")
     if input_signature is None:
@@ -431,8 +427,6 @@ class _FlatInputs(torch.nn.Module):
 def _export_onnx(model, filepath, examples, dynamic, kwargs):
     save_kwargs = {k: kwargs.pop(k) for k in _ONNX_SAVE_KWARGS if k in kwargs}
     kwargs = _split_kwargs(kwargs, torch.onnx.export, {"model", "args", "f", "kwargs", "dynamo", "export_params"}, "onnx", _ONNX_SAVE_KWARGS)
-    from kerasish.models.functional import Functional
-
     specs, struct, functional = _model_specs(model)
     if isinstance(model, Functional) or struct is None:
         module = model  # a functional model takes its inputs as flat positional tensors too

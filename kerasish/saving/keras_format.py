@@ -15,8 +15,9 @@ import zipfile
 
 import h5py
 
-from kerasish import __version__
+from kerasish.version import __version__
 from kerasish.engine.serialization import deserialize_layer, safe_mode_scope, serialize_layer
+from kerasish.models.model import Model
 
 from .object_registration import active_custom_objects, custom_object_scope
 from .weights_h5 import read_weights_group, write_weights_group
@@ -105,8 +106,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 model = deserialize_layer(config, active_custom_objects(custom_objects), source=filepath)
             except (TypeError, KeyError) as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}' from its config: {e}") from e
-        from kerasish.models.model import Model
-
         if not isinstance(model, Model):
             raise ValueError(f"'{filepath}' holds a {type(model).__name__}, not a model.")
         compile_config = config.get("compile_config")

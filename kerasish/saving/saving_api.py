@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import zipfile
 
+from . import keras_format, legacy_h5, weights_h5
+
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
@@ -60,13 +62,9 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> None:
     """Save a whole model: ``.keras`` (Keras 3) or ``.h5`` (Keras 2 layout)."""
     filepath = _path(filepath)
     if filepath.endswith(".keras"):
-        from . import keras_format
-
         _check_writable(filepath, overwrite)
         keras_format.save_model(model, filepath)
     elif is_h5_name(filepath) and not filepath.endswith(".weights.h5"):
-        from . import legacy_h5
-
         _check_writable(filepath, overwrite)
         legacy_h5.save_model(model, filepath)
     else:
@@ -82,12 +80,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     _check_readable(filepath)
     kind = sniff(filepath)
     if kind == "zip":
-        from . import keras_format
-
         return keras_format.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     if kind == "hdf5":
-        from . import legacy_h5
-
         return legacy_h5.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     raise ValueError(
         f"'{filepath}' is not a model file kerasish can read: expected a .keras zip archive or an HDF5 (.h5) file."
@@ -100,12 +94,8 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     filepath = _path(filepath)
     _check_writable(filepath, overwrite)
     if filepath.endswith(".weights.h5"):
-        from . import weights_h5
-
         weights_h5.save_weights(model, filepath)
     elif is_h5_name(filepath):
-        from . import legacy_h5
-
         legacy_h5.save_weights(model, filepath)
     else:
         raise ValueError(
@@ -122,17 +112,11 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
     _check_readable(filepath)
     kind = sniff(filepath)
     if kind == "zip":
-        from . import keras_format
-
         return keras_format.load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
     if kind != "hdf5":
         raise ValueError(f"'{filepath}' is not a weights file: expected HDF5 (.weights.h5 / .h5) or a .keras archive.")
-    from . import weights_h5
-
     if weights_h5.is_keras3_layout(filepath):
         if by_name:
             raise ValueError(f"`by_name=True` applies to Keras 2 (legacy) .h5 weights; '{filepath}' is in Keras 3's layout.")
         return weights_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch)
-    from . import legacy_h5
-
     return legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)

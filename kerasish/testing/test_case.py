@@ -17,6 +17,11 @@ a fresh layer:
 - optionally, parity with Keras 3's layer of the same name on the same weights:
   output values, ``compute_output_shape``, weight shapes, parameter count and config.
 
+A random layer is checked in one of its deterministic cases (inference, a degenerate
+factor range), or with ``seeded=True``: its draws come from the ``seed`` in its
+arguments, and each comparison is between the first calls of fresh layers, so equal
+seeds (the clone's, read from the config) must give equal draws.
+
 Keras is only the test oracle: it is imported when parity is asked for, never by
 kerasish itself (the module may also be passed in as ``keras_module``).
 """
@@ -24,6 +29,7 @@ kerasish itself (the module may also be passed in as ``keras_module``).
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import os
 from dataclasses import dataclass, field
@@ -33,6 +39,7 @@ import torch
 
 from kerasish.models.model import Model
 from kerasish.layers.core.input_layer import Input
+from kerasish.saving.object_registration import custom_object_scope
 
 F32_EPS = float(np.finfo(np.float32).eps)
 
@@ -192,6 +199,7 @@ def run_layer_test(
     keras_init_kwargs=None,
     keras_config_parity=True,
     keras_config_extra_keys=(),
+    seeded=False,
     terms=None,
     depth=1,
     atol=None,
@@ -219,7 +227,9 @@ def run_layer_test(
         weights: values (Keras layout and order) set on the layer once built, and on
             Keras's with parity, so the checks do not run on the initial ones only; a
             list of arrays, or a function from the list of weight shapes to one.
-        custom_objects: passed to ``from_config`` when given.
+        custom_objects: name -> class or function for ``from_config``: active as a
+            ``custom_object_scope`` (names inside the config, such as a custom
+            activation, resolve), and passed to a ``from_config`` that takes them.
         run_config_check: check the config round trip.
         run_symbolic_check: check the call on ``Input`` and ``compute_output_shape``.
         run_model_check: check the layer in a functional model, and the clone made from its
@@ -233,6 +243,14 @@ def run_layer_test(
             own regularizer objects); default ``init_kwargs``.
         keras_config_parity: with parity, also compare the configs (``name`` and ``dtype`` aside).
         keras_config_extra_keys: keys our config may have and Keras's not.
+        seeded: the call draws random numbers from the ``seed`` in ``init_kwargs``
+            (an augmentation layer in training mode): each layer compared (the
+            eager one, the clone from its config, the one in a functional model)
+            is built and given its weights before its first call, and that first
+            call is compared, so the check is that equal seeds give equal draws.
+            The layer's symbolic call must not draw (a layer without
+            ``compute_output_shape`` is traced on it). Not with ``keras_parity``:
+            Keras draws other numbers.
         terms: the longest accumulation behind one output value, for the float32
             tolerance (default: one sample's size, an upper bound for per-sample layers).
         depth: chained accumulations, for the float32 tolerance.
@@ -253,6 +271,9 @@ def run_layer_test(
     init_kwargs = dict(init_kwargs or {})
     call_kwargs = dict(call_kwargs or {})
     name = layer_cls.__name__
+    if seeded and keras_parity:
+        raise ValueError(f"run_layer_test({name}): `seeded` and `keras_parity` do not go together (Keras draws other numbers); "
+                         "compare with Keras in a deterministic case instead.")
     if input_data is None:
         if input_shape is None:
             raise ValueError(f"run_layer_test({name}): give input_shape or input_data.")
@@ -313,10 +334,31 @@ def run_layer_test(
         else:
             np.testing.assert_array_equal(got, expected, err_msg=what)
 
+    def first_output(lyr, values=None):
+        """``lyr``'s output on the data, with the weights ``values(lyr)`` set
+        when given. Unseeded: call (building it), set, call again. Seeded: build,
+        set, then call once, so the output is the layer's first draw."""
+        if seeded:
+            lyr._maybe_build(_pack(shapes, multi))
+            if values is not None:
+                lyr.set_weights(values(lyr))
+            return lyr(_pack(tensors(), multi), **call_kwargs)
+        out = lyr(_pack(tensors(), multi), **call_kwargs)
+        if values is not None:
+            lyr.set_weights(values(lyr))
+            out = lyr(_pack(tensors(), multi), **call_kwargs)
+        return out
+
+    def resolved_for(lyr):
+        return resolve_weights([tuple(w.shape) for w in lyr.weights])
+
     def from_config(config):
-        if custom_objects is not None:
-            return layer_cls.from_config(config, custom_objects=custom_objects)
-        return layer_cls.from_config(config)
+        if custom_objects is None:
+            return layer_cls.from_config(config)
+        with custom_object_scope(custom_objects):
+            if "custom_objects" in inspect.signature(layer_cls.from_config).parameters:
+                return layer_cls.from_config(config, custom_objects=custom_objects)
+            return layer_cls.from_config(config)
 
     result_checks = []
 
@@ -327,19 +369,14 @@ def run_layer_test(
         _assert_same_config(from_config(config).get_config(), config, f"{name}.from_config(get_config()) round trip")
         # Building may normalise the config (Keras's LayerNormalization turns
         # axis=-1 into [-1]); the built layer's config must round trip too.
-        built_out = _flat_outputs(layer(_pack(tensors(), multi), **call_kwargs))
-        if weights is not None:
-            layer.set_weights(resolve_weights([tuple(w.shape) for w in layer.weights]))
-            built_out = _flat_outputs(layer(_pack(tensors(), multi), **call_kwargs))
+        built_out = _flat_outputs(first_output(layer, resolved_for if weights is not None else None))
         built_config = layer.get_config()
         clone = from_config(built_config)
         _assert_same_config(clone.get_config(), built_config, f"{name} built: config round trip")
         if run_model_check:
             # A config that forgets an argument round trips to itself; the clone
             # computing something else (on the same weights) shows it.
-            clone(_pack(tensors(), multi), **call_kwargs)
-            clone.set_weights(layer.get_weights())
-            for o, e in zip(_flat_outputs(clone(_pack(tensors(), multi), **call_kwargs)), built_out):
+            for o, e in zip(_flat_outputs(first_output(clone, lambda _: layer.get_weights())), built_out):
                 compare(o, e, f"{name}.from_config(get_config()) round trip: the clone's output")
         result_checks.append("config")
 
@@ -369,10 +406,7 @@ def run_layer_test(
 
     # -- eager call -----------------------------------------------------------
     layer = layer_cls(**init_kwargs)
-    output = layer(_pack(tensors(), multi), **call_kwargs)
-    if weights is not None:
-        layer.set_weights(resolve_weights([tuple(w.shape) for w in layer.weights]))
-        output = layer(_pack(tensors(), multi), **call_kwargs)
+    output = first_output(layer, resolved_for if weights is not None else None)
     outs = _flat_outputs(output)
     if expected_shapes is not None:
         if len(outs) != len(expected_shapes):
@@ -440,7 +474,12 @@ def run_layer_test(
         return Model(_pack(inputs, multi), of(_pack(inputs, multi), **model_kwargs))
 
     if run_model_check:
-        model = functional(layer)
+        in_model = layer
+        if seeded:  # the eager layer has drawn already: a fresh one with its weights
+            in_model = layer_cls(**init_kwargs)
+            in_model._maybe_build(_pack(shapes, multi))
+            in_model.set_weights(layer.get_weights())
+        model = functional(in_model)
         m_out = _flat_outputs(model(_pack(tensors(), multi), training=call_kwargs.get("training", False)))
         for o, e in zip(m_out, outs):
             compare(o, e, f"{name} in a functional model vs eager call")

@@ -155,7 +155,8 @@ class CompileLoss:
         """Pick the outputs whose crossentropy can be computed from logits.
 
         Args:
-            output_layers: the layer making each flat output (None where unknown).
+            output_layers: the layer making each flat output, None where the
+                model cannot stop it before its activation (``Functional._splittable_outputs``).
         Returns:
             the layers to run without their activation, in output order.
         """
@@ -169,7 +170,7 @@ class CompileLoss:
             act = getattr(layer, "activation", None)
             kind = type(loss).__name__
             wants = activations.sigmoid if kind == "BinaryCrossentropy" else activations.softmax if "CategoricalCrossentropy" in kind else None
-            if wants is None or act is not wants or not hasattr(layer, "native_call_pre_activation"):
+            if wants is None or act is not wants:
                 continue
             if len(layer._inbound_nodes) != 1 or getattr(loss, "label_smoothing", 0) and kind == "SparseCategoricalCrossentropy":
                 continue

@@ -1,6 +1,6 @@
 """Batches for the step functions, as Keras's ``EpochIterator``.
 
-Wraps a data adapter (``engine/data_adapter.py``: arrays, datasets,
+Wraps a data adapter (``trainers/data_adapter.py``: arrays, datasets,
 DataLoaders, generators, image folders) and hands each batch to the step in
 Keras's packing: ``x`` alone, ``(x, y)`` or ``(x, y, sample_weight)``, with
 ``class_weight`` already turned into sample weights.
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import torch
 
-from kerasish.engine import data_adapter as D
+from kerasish.trainers import data_adapter as D
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):

@@ -26,8 +26,9 @@ from kerasish.callbacks.model_checkpoint import ModelCheckpoint
 from kerasish.callbacks.progbar_logger import ProgbarLogger
 from kerasish.callbacks.tensorboard import TensorBoard
 from kerasish.distribution.data_parallel import active
-from kerasish.distribution.sharding import gather_in_order, take_piece
-from kerasish.engine import data_adapter as D
+from kerasish.distribution.sharding import gather_in_order
+from kerasish.trainers import data_adapter as D
+from kerasish.trainers.data_adapter import take_piece
 
 
 def strategy_for_run():

@@ -26,17 +26,18 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from kerasish import config
 from kerasish import losses as losses_mod
 from kerasish import metrics as metrics_mod
 from kerasish import mixed_precision
 from kerasish import optimizers as optimizers_mod
 from kerasish.callbacks.callback_list import CallbackList
-from kerasish.engine import data_adapter as D
 from kerasish.engine import layout
+from kerasish.engine.layer import Layer
 from kerasish.engine.keras_tensor import flatten, pack_like
-from kerasish.engine.workspace import Workspace
 from kerasish.metrics.metric import Metric
 from kerasish.ops.core import convert_to_numpy
+from kerasish.trainers import data_adapter as D
 from kerasish.trainers.compile_utils import CompileLoss, CompileMetrics, LossTracker, apply_output_activation
 from kerasish.trainers.epoch_iterator import (EpochIterator, _weigh_by_class, class_weight_table, pack_x_y_sample_weight,
                                               unpack_x_y_sample_weight)
@@ -381,8 +382,6 @@ class Trainer:
     def _layers_with_activity_losses(self):
         """Layers whose ``_activity_losses`` count in the training loss: those
         with an activity regularizer, and user layers / models (``add_loss``)."""
-        from kerasish.engine.layer import Layer  # the Layer module imports this trainer through Model: a cycle
-
         out, seen = [], set()
         for layer in [self, *self._all_layers(), *self.modules()]:
             if isinstance(layer, Layer) and id(layer) not in seen:
@@ -447,7 +446,7 @@ class Trainer:
         fused = ()
         outputs = self._graph_outputs()
         if cl is not None:
-            layers = [t._keras_history.layer for t in outputs] if outputs is not None else [None] * len(cl.losses)
+            layers = self._splittable_outputs() if outputs is not None else [None] * len(cl.losses)
             if type(self).compute_loss is not Trainer.compute_loss or cl.pending:
                 layers = [None] * len(layers)
             fused = tuple(cl.plan_logits(layers))  # a tuple: torch.compile reads it as a constant
@@ -476,8 +475,6 @@ class Trainer:
     # Devices, precision, randomness
     # ------------------------------------------------------------------
     def _training_device(self):
-        from kerasish import config  # kerasish.config imports the models package: a cycle
-
         explicit = config.explicit_device()
         current = self._device() or torch.device("cpu")
         if explicit is not None:
@@ -540,24 +537,19 @@ class Trainer:
             self.optimizer.build(variables)
             self._optimizer_built_for = key
 
-    def _forward(self, x, training, logits=False, workspace=None):
-        """Model outputs (Keras layout) as a flat list; logits where fused.
-        ``workspace``: the inference loop's reused buffers (engine/workspace.py)."""
+    def _forward(self, x, training, logits=False):
+        """Model outputs (Keras layout) as a flat list; logits where fused."""
         if self._graph_outputs() is not None:
-            steps = self._planned_logits_steps() if logits else self._steps
-            if type(x) is torch.Tensor and len(self._inputs_flat) == 1 and x.dtype is self._input_dtypes[0] and x.dim() == len(self._inputs_flat[0].shape):  # the common case, kept short
-                outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, steps, workspace)
+            program = self._program_for(self._fused_layers if logits else ())
+            if (type(x) is torch.Tensor and len(program.input_slots) == 1 and x.dtype is program.input_dtypes[0]
+                    and x.dim() == len(self._inputs_flat[0].shape)):  # the common case, kept short
+                outs = self._run_graph([x.permute(0, 3, 1, 2) if x.dim() == 4 else x], training, program)
             else:
-                flat = self._cast_inputs(self._flat_model_inputs((x,)))
-                outs = self._run_graph([layout.to_internal(t) for t in flat], training, steps, workspace)
+                flat = self._cast_inputs(self._flat_model_inputs((x,)), program)
+                outs = self._run_graph([layout.to_internal(t) for t in flat], training, program)
             return [o.permute(0, 2, 3, 1) if o.dim() == 4 else o for o in outs]
         y = self(x, training=training) if not isinstance(x, tuple) else self(*x, training=training)
         return flatten(y)
-
-    @torch.compiler.disable
-    def _planned_logits_steps(self):
-        # Outside torch.compile's trace: it reads and fills a cache of steps.
-        return self._logits_steps(self._fused_layers)
 
     def _train_forward_local(self, x):
         return self._forward(x, True, logits=bool(self._fused_layers))
@@ -634,7 +626,7 @@ class Trainer:
         if cl is not None and cl.pending:
             self._resolve_pending(y_true, x)
         with torch.no_grad(), self._autocast(self._run_device):
-            y_pred = self._forward(x, False, logits=bool(self._fused_layers), workspace=self.__dict__.get("_workspace"))
+            y_pred = self._forward(x, False, logits=bool(self._fused_layers))
             loss, values = self._flat_loss(x, y, y_true, y_pred, sample_weight, training=False)
         loss, values = self._strategy.weigh_tracked(self, loss, values)
         self._track(loss, values, y_true, y_pred, sample_weight, _batch_len(x))
@@ -644,7 +636,7 @@ class Trainer:
         """The outputs for one batch (the model's output structure). Override
         it to change what ``predict`` returns."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self._pack_tensors(self._forward(x, False, workspace=self.__dict__.get("_workspace")))
+        return self._pack_tensors(self._forward(x, False))
 
     def _track(self, loss, values, y_true, y_pred, sample_weight, n):
         """The built-in steps' tracker updates: sums on the device, no sync."""
@@ -846,18 +838,14 @@ class Trainer:
         test_function = self._step_function("test_step")
         strategy.data = data
         logs = None
-        self.__dict__["_workspace"] = Workspace.checkout(self)
-        try:
-            for step, batch in data.enumerate_epoch():
-                if cbs is not None:
-                    cbs.on_test_batch_begin(step)
-                logs = test_function(batch)
-                if step == 0:
-                    _check_step_logs(logs, "test_step")
-                if cbs is not None:
-                    cbs.on_test_batch_end(step, logs)
-        finally:
-            Workspace.checkin(self, self.__dict__.pop("_workspace"))
+        for step, batch in data.enumerate_epoch():
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            logs = test_function(batch)
+            if step == 0:
+                _check_step_logs(logs, "test_step")
+            if cbs is not None:
+                cbs.on_test_batch_end(step, logs)
         strategy.reduce_metrics(self)  # sums over every process's piece: the exact figures
         logs = self._float_logs(self._get_metrics_result_or_logs(logs))
         if cbs is not None:
@@ -907,30 +895,24 @@ class Trainer:
         predict_function = self._step_function("predict_step")
         forward = self._forward
         chunks, sizes, struct = None, [], None
-        workspace = Workspace.checkout(self)
-        self.__dict__["_workspace"] = workspace
-        try:
-            with torch.inference_mode(), self._autocast(device):
-                for step, batch in data.enumerate_epoch():
-                    if hooks:
-                        cbs.on_predict_batch_begin(step)
-                    if builtin:  # the flat outputs straight from the graph, packed once at the end
-                        outs = forward(unpack_x_y_sample_weight(batch)[0], False, workspace=workspace)
-                    else:
-                        result = predict_function(batch)
-                        if struct is None:
-                            struct = result
-                        outs = flatten(result)
-                    if chunks is None:
-                        chunks = [[] for _ in outs]
-                    for c, o in zip(chunks, outs):
-                        c.append(o)
-                    sizes.append(int(outs[0].shape[0]) if outs and hasattr(outs[0], "shape") and outs[0].dim() else 0)
-                    if hooks:
-                        cbs.on_predict_batch_end(step, {"outputs": outs})
-        finally:
-            self.__dict__.pop("_workspace", None)
-            Workspace.checkin(self, workspace)
+        with torch.inference_mode(), self._autocast(device):
+            for step, batch in data.enumerate_epoch():
+                if hooks:
+                    cbs.on_predict_batch_begin(step)
+                if builtin:  # the flat outputs straight from the graph, packed once at the end
+                    outs = forward(unpack_x_y_sample_weight(batch)[0], False)
+                else:
+                    result = predict_function(batch)
+                    if struct is None:
+                        struct = result
+                    outs = flatten(result)
+                if chunks is None:
+                    chunks = [[] for _ in outs]
+                for c, o in zip(chunks, outs):
+                    c.append(o)
+                sizes.append(int(outs[0].shape[0]) if outs and hasattr(outs[0], "shape") and outs[0].dim() else 0)
+                if hooks:
+                    cbs.on_predict_batch_end(step, {"outputs": outs})
         cbs.on_predict_end()
         if chunks is None:
             raise ValueError("predict() got no data.")

@@ -39,6 +39,10 @@ import warnings
 import numpy as np
 import torch
 
+from kerasish.config import image_data_format
+from kerasish.distribution import is_chief
+from kerasish.distribution.data_parallel import active
+from kerasish.distribution.sharding import ShardedBatchSampler
 from kerasish.utils.image_utils import _TORCH_MODES, resize_images
 
 # Keras's list, plus WebP, which torchvision decodes and the Keras 3 docs' torch
@@ -197,8 +201,15 @@ def _decode(path, num_channels):
 
         with Image.open(io.BytesIO(data)) as pil:
             pil.load()
-            pil = pil.convert({1: "L", 3: "RGB", 4: "RGBA"}[num_channels])
-            arr = np.asarray(pil)
+            if pil.mode.startswith("I;16") or pil.mode == "I":
+                # 16-bit grey (torchvision < 0.20 does not decode 16-bit PNG): PIL's
+                # convert("L") would clip at 255, so scale to 8 bits here.
+                arr = (np.asarray(pil).astype(np.int64) // 257).clip(0, 255).astype(np.uint8)
+                arr = np.repeat(arr[..., None], min(num_channels, 3), axis=-1)
+                if num_channels == 4:
+                    arr = np.concatenate([arr, np.full_like(arr[..., :1], 255)], axis=-1)
+            else:
+                arr = np.asarray(pil.convert({1: "L", 3: "RGB", 4: "RGBA"}[num_channels]))
         img = torch.from_numpy(arr.copy())
         img = img[None] if img.dim() == 2 else img.permute(2, 0, 1)
     if img.dim() == 4:  # animated GIF: first frame
@@ -359,8 +370,6 @@ class ImageDirectoryDataset:
         data-parallel ``fit``); the files' order is the same in every process."""
         import copy
 
-        from kerasish.distribution.sharding import ShardedBatchSampler
-
         if self.batch_size is None:
             raise ValueError("An unbatched image dataset (batch_size=None) cannot be sharded across processes; give a batch_size.")
         twins = self.__dict__.setdefault("_shard_twins", {})
@@ -483,8 +492,6 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         raise ValueError(f"`batch_size` must be a positive int or None, got batch_size={batch_size!r}")
     check_validation_split_arg(validation_split, subset, shuffle, seed)
     if data_format is None:
-        from kerasish.config import image_data_format
-
         data_format = image_data_format()
     data_format = str(data_format).lower()
     if data_format not in ("channels_last", "channels_first"):
@@ -497,13 +504,9 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
 
     if seed is None:
         seed = int(np.random.randint(1e6))
-        from kerasish.distribution.data_parallel import active
-
         dp = active()
         if dp is not None:  # data-parallel: every process must list the files in one order
             seed = dp.shared_seed(seed)
-    from kerasish.distribution import is_chief
-
     verbose = verbose and is_chief()  # data-parallel: "Found N files" once, from rank 0
     paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
                                                  shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)

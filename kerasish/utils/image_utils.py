@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import torch
 
+from kerasish.config import image_data_format
+
 try:
     from PIL import Image as pil_image
 
@@ -29,8 +31,6 @@ except ImportError:  # pragma: no cover - PIL comes with torchvision
 
 def _data_format(data_format):
     if data_format is None:
-        from kerasish.config import image_data_format
-
         data_format = image_data_format()
     data_format = str(data_format).lower()
     if data_format not in ("channels_last", "channels_first"):

@@ -22,6 +22,11 @@ from __future__ import annotations
 
 import os
 
+from kerasish.engine.keras_tensor import KerasTensor
+from kerasish.models.functional import Functional
+from kerasish.models.model import Model
+from kerasish.models.sequential import Sequential
+
 __all__ = ["plot_model"]
 
 _RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -55,8 +60,6 @@ def _activation_name(layer):
 
 def _shape_struct(struct):
     """Shapes of the symbolic tensors in a call-argument structure."""
-    from kerasish.engine.keras_tensor import KerasTensor
-
     if isinstance(struct, KerasTensor):
         return tuple(struct.shape)
     if isinstance(struct, dict):
@@ -141,16 +144,11 @@ class _Box:
 # The graph: boxes and edges, nested models expanded on request
 # ----------------------------------------------------------------------
 def _is_graph_model(layer):
-    from kerasish.models.functional import Functional
-
     return isinstance(layer, Functional)
 
 
 def _collect(model, expand_nested, opts):
     """(boxes, edges) for ``model``; edges are (source box, target box)."""
-    from kerasish.models.functional import Functional
-    from kerasish.models.sequential import Sequential
-
     boxes: list[_Box] = []
     by_layer: dict[int, _Box] = {}
     edges: list[tuple[_Box, _Box]] = []
@@ -550,8 +548,6 @@ def plot_model(
         >>> fig.kerasish_layout["hidden"][1] > fig.kerasish_layout["out"][1]
         True
     """
-    from kerasish.models.model import Model
-
     if kwargs.pop("layer_range", None) is not None:
         raise ValueError("Argument `layer_range` is no longer supported.")
     if kwargs:

@@ -8,6 +8,16 @@ import os
 import sys
 
 import numpy as np
+import torch
+
+from kerasish import activations
+from kerasish.layers.convolutional.base_conv import BaseConv2D
+from kerasish.layers.convolutional.conv2d import Conv2D
+from kerasish.layers.convolutional.conv2d_transpose import Conv2DTranspose
+from kerasish.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
+from kerasish.layers.convolutional.separable_conv2d import SeparableConv2D
+from kerasish.layers.pooling.base_pooling import BasePooling2D
+from kerasish.models.model import Model
 
 __all__ = [
     "DEFAULT_KERNELS",
@@ -188,10 +198,6 @@ def plot_history(history, metrics=None, to_file=None):
 
 def _kernel_of(layer):
     """The layer's kernel as (kh, kw, in, out) numpy, or ValueError."""
-    from kerasish.layers.convolutional.conv2d_transpose import Conv2DTranspose
-    from kerasish.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
-    from kerasish.layers.convolutional.separable_conv2d import SeparableConv2D
-
     name = getattr(layer, "name", type(layer).__name__)
     weights = layer.get_weights() if hasattr(layer, "get_weights") else []
     if not weights or np.ndim(weights[0]) != 4:
@@ -278,9 +284,6 @@ def plot_filters(layer, channel=None, to_file=None):
 
 
 def _default_map_layers(model):
-    from kerasish.layers.convolutional.base_conv import BaseConv2D
-    from kerasish.layers.pooling.base_pooling import BasePooling2D
-
     return [l.name for l in model.layers if isinstance(l, (BaseConv2D, BasePooling2D))]
 
 
@@ -328,8 +331,6 @@ def plot_feature_maps(model, image, layer_names=None, max_maps=16, to_file=None)
     Example:
         >>> plot_feature_maps(model, x_test[0], to_file="maps.png")  # doctest: +SKIP
     """
-    from kerasish.models.model import Model
-
     if not isinstance(max_maps, (int, np.integer)) or max_maps < 1:
         raise ValueError(f"max_maps must be a positive integer; got {max_maps!r}")
     existing = [l.name for l in model.layers]
@@ -439,8 +440,6 @@ def _gray(image):
 
 def _conv_same(gray, kernel):
     """``gray`` (H, W) through a kerasish Conv2D holding ``kernel``, padding='same'."""
-    from kerasish.layers.convolutional.conv2d import Conv2D
-
     kh, kw = kernel.shape
     layer = Conv2D(1, (kh, kw), padding="same", use_bias=False)
     x = gray[None, :, :, None]
@@ -546,10 +545,6 @@ def plot_activations(names=None, to_file=None):
     Example:
         >>> plot_activations(["relu", "gelu", "sigmoid"], to_file="act.png")  # doctest: +SKIP
     """
-    import torch
-
-    from kerasish import activations
-
     known = {**activations.ALL_ACTIVATIONS, **getattr(activations, "ALIASES", {})}
 
     def plottable(fn):

@@ -108,7 +108,6 @@ class BaseConv2D(Layer):
     """Shared base of Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose."""
 
     _native_layout = True
-    _fresh_outputs = True
     _allowed_padding = ("valid", "same")
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1), activation=None,
@@ -177,9 +176,9 @@ class BaseConv2D(Layer):
     def native_call(self, inputs, training=False):
         return self._from_nchw(self._finish(self._conv(inputs)))
 
-    def native_call_pre_activation(self, inputs, training=False):
-        """The output before ``activation`` (the trainer computes a softmax /
-        sigmoid crossentropy from these logits)."""
+    def _pre_activation(self, inputs, training=False):
+        """The output before ``activation``: what the logits split
+        (``kerasish/models/passes/logits.py``) runs instead of ``native_call``."""
         return self._from_nchw(self._conv(inputs))
 
     def _finish(self, y):

@@ -5,10 +5,8 @@ from __future__ import annotations
 from torch import nn
 
 from kerasish import constraints, initializers, regularizers
-from kerasish.engine.hooks import has_forward_hooks
 from kerasish.engine.layer import torch_dtype
 from kerasish.layers import args as A
-from kerasish.layers.convolutional import conv_kernels
 from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, conv_kernel_from_keras, conv_kernel_to_keras, padded_conv
 
 
@@ -83,18 +81,6 @@ class Conv2D(BaseConv2D):
 
     def _conv(self, inputs):
         return padded_conv(self._torch_module, self._pad, self._to_nchw(inputs))
-
-    def native_call_reusing(self, inputs, workspace, key, readers, training=False):
-        """``native_call``, writing a large CPU inference output into the
-        inference loop's buffer ``key`` (see ``conv_kernels``), which
-        ``readers`` (the layers reading the output) may be fed."""
-        conv = self._torch_module
-        # into_applies first: its size test is the usual no, and the cheapest
-        if (self.data_format == "channels_last" and conv_kernels.into_applies(inputs, conv) and self._pad.exact_in_module(inputs)
-                and not has_forward_hooks(conv) and workspace.may_feed(readers)):
-            y = conv_kernels.conv2d_into(workspace.buffer(key, conv_kernels.output_shape(inputs, conv), inputs), inputs, conv)
-            return self._finish(y)
-        return self.native_call(inputs, training)
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape, self.filters)

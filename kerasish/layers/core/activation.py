@@ -88,7 +88,8 @@ class Activation(Layer):
     def native_call(self, inputs, training=False):
         return apply_activation(self.activation, inputs)
 
-    def native_call_pre_activation(self, inputs, training=False):
+    def _pre_activation(self, inputs, training=False):
+        """The logits split (``kerasish/models/passes/logits.py``): no activation."""
         return inputs
 
     def compute_output_shape(self, input_shape):

@@ -37,7 +37,6 @@ class Dense(Layer):
     """
 
     _native_layout = True
-    _fresh_outputs = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
@@ -73,16 +72,16 @@ class Dense(Layer):
                                constraint=self.bias_constraint)
         self.built = True
 
-    def native_call_pre_activation(self, inputs, training=False):
-        """The output before ``activation`` (the trainer computes a softmax /
-        sigmoid crossentropy from these logits)."""
+    def _pre_activation(self, inputs, training=False):
+        """The output before ``activation``: what the logits split
+        (``kerasish/models/passes/logits.py``) runs instead of ``native_call``."""
         linear = self._torch_module
         if inputs.dim() == 4:  # internal NCHW: Keras's last axis is dim 1
             return F.linear(inputs.movedim(1, -1), linear.weight, linear.bias).movedim(-1, 1)
         return linear(inputs)
 
     def native_call(self, inputs, training=False):
-        return activate_fresh(self.activation, self.native_call_pre_activation(inputs), self._torch_module)
+        return activate_fresh(self.activation, self._pre_activation(inputs), self._torch_module)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import operator
 
 from kerasish.engine.layer import Layer
+from kerasish.engine.naming import unique_name
 
 _OPS = {
     "add": operator.add,
@@ -41,8 +42,6 @@ class TensorOp(Layer):
         if op not in _OPS:
             raise ValueError(f"TensorOp: unknown `op` {op!r}; known: {sorted(_OPS)}")
         if kwargs.get("name") is None:
-            from kerasish.engine.naming import unique_name
-
             kwargs["name"] = unique_name(op)
         super().__init__(**kwargs)
         if constant is not None and not isinstance(constant, (int, float)):

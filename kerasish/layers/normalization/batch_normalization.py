@@ -76,7 +76,6 @@ class BatchNormalization(Layer):
     """
 
     _native_layout = True
-    _fresh_outputs = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",

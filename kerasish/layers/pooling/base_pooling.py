@@ -17,7 +17,6 @@ from kerasish.layers.pooling.max_pool_kernels import halving_applies, halving_ma
 
 class BasePooling2D(Layer):
     _native_layout = True
-    _fresh_outputs = True
     _mode = "max"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):

@@ -11,7 +11,6 @@ from kerasish.layers import args as A
 
 class BaseGlobalPooling2D(Layer):
     _native_layout = True
-    _fresh_outputs = True
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -16,6 +16,10 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler
+from torch.utils.data.distributed import DistributedSampler
+
+from kerasish.distribution.sharding import ShardedBatchSampler, check_batch_size, piece_bounds
 
 _ON_DEVICE_LIMIT = 2 * 1024**3
 
@@ -59,6 +63,22 @@ def to_tensor(a, name="x"):
     if t.dtype == torch.float64:
         t = t.float()
     return t
+
+
+def take_piece(struct, rank: int, world: int):
+    """This process's piece of every array in a batch structure (the
+    ``torch.tensor_split`` piece ``rank`` of ``world``; see
+    :mod:`kerasish.distribution.sharding`)."""
+
+    def cut(t):
+        if not isinstance(t, torch.Tensor):
+            t = to_tensor(t)  # numpy batches from a generator: no copy
+        if t.dim() == 0:
+            return t
+        lo, hi = piece_bounds(t.shape[0], world, rank)
+        return t[lo:hi]
+
+    return map_nested(cut, struct)
 
 
 def is_array_like(x) -> bool:
@@ -131,8 +151,6 @@ class ArrayData:
         self.steps = steps
         self.shard = shard
         if shard is not None and split_evenly:
-            from kerasish.distribution.sharding import check_batch_size
-
             check_batch_size(batch_size, shard.world_size)
         total_bytes = sum(t.element_size() * t.nelement() for t in flat_leaves((self.x, self.y, self.sw)))
         self._gather_on_device = self.device.type != "cpu" and total_bytes <= _ON_DEVICE_LIMIT
@@ -170,8 +188,6 @@ class ArrayData:
             start = (i * bs) % n
             stop = min(start + bs, n)
             if shard is not None:  # this process's piece of the global batch
-                from kerasish.distribution.sharding import piece_bounds
-
                 lo, hi = piece_bounds(stop - start, shard.world_size, shard.rank)
                 self.batch_scale = (hi - lo) * shard.world_size / (stop - start)
                 start, stop = start + lo, start + hi
@@ -201,8 +217,6 @@ class IterableData:
     batch_scale = 1.0
 
     def __init__(self, data, batch_size=None, shuffle=False, device=None, steps=None, generator=None, shard=None, split_evenly=True):
-        from torch.utils.data import DataLoader, Dataset, IterableDataset
-
         self.device = device or torch.device("cpu")
         self.steps = steps
         self._slice = None  # (rank, world) when each batch is cut here
@@ -216,8 +230,6 @@ class IterableData:
         elif isinstance(data, Dataset) and not isinstance(data, IterableDataset):
             # The same batches as a data-parallel run would split (one seed per
             # fit, a new permutation each epoch).
-            from kerasish.distribution.sharding import ShardedBatchSampler
-
             seed = int(torch.randint(0, 2**62, (1,), generator=generator).item()) if generator is not None else 0
             sampler = ShardedBatchSampler(len(data), batch_size or 32, shuffle, 0, 1, seed)
             self.source = DataLoader(data, batch_sampler=sampler, pin_memory=self.device.type == "cuda")
@@ -229,21 +241,13 @@ class IterableData:
         self._is_generator = isinstance(self.source, Iterator)
 
     def _empty_piece(self, i, n):
-        from kerasish.distribution.sharding import piece_bounds
-
         lo, hi = piece_bounds(n, self._world, self._rank)
         return hi == lo
 
     def _sharded_source(self, data, batch_size, shuffle, generator, shard, split_evenly):
-        from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler
-        from torch.utils.data.distributed import DistributedSampler
-
-        from kerasish.distribution import sharding
-        from kerasish.distribution.sharding import ShardedBatchSampler
-
         # Training splits the global batch evenly, as Keras does; evaluate and
         # predict take uneven pieces.
-        check = sharding.check_batch_size if split_evenly else (lambda *args: None)
+        check = check_batch_size if split_evenly else (lambda *args: None)
 
         world, rank = shard.world_size, shard.rank
         # One seed for every process: the shuffles must agree for the pieces not to overlap.
@@ -316,8 +320,6 @@ class IterableData:
                 return
             x, y, sw = unpack_batch(batch)
             if self._slice is not None:
-                from kerasish.distribution.sharding import take_piece
-
                 rank, world = self._slice
                 n = _batch_size_of(x)
                 x, y, sw = (take_piece(s, rank, world) for s in (x, y, sw))
@@ -348,8 +350,6 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, dev
     ``shard``: a DataParallel whose process this is (each batch is then its piece)."""
     if shard is not None and not shard.auto_shard_dataset:
         shard = None  # each process reads its own data: batch_size is per process
-    from torch.utils.data import DataLoader, Dataset
-
     if isinstance(x, (Dataset, DataLoader)) or isinstance(x, Iterator) or (hasattr(x, "__iter__") and hasattr(x, "class_names")):
         if y is not None:
             raise ValueError("`y` must not be given when `x` is a dataset, DataLoader or generator: it yields (x, y) itself.")
