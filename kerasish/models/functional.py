@@ -30,13 +30,7 @@ from kerasish.models.model import Model, functional_like_constructor
 
 def _substitute(struct, fn):
     """``struct`` with ``fn(t)`` for each KerasTensor ``t`` in it."""
-    if isinstance(struct, KerasTensor):
-        return fn(struct)
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_substitute(s, fn) for s in struct)
-    if isinstance(struct, dict):
-        return {k: _substitute(v, fn) for k, v in struct.items()}
-    return struct
+    return tree.map_structure(lambda t: fn(t) if isinstance(t, KerasTensor) else t, struct)
 
 
 def _flatten_shapes(shapes):

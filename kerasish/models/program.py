@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from kerasish import tree
 from kerasish.engine.keras_tensor import KerasTensor, flatten
 from kerasish.engine.layer import Layer, torch_dtype
 from kerasish.engine.node import Node
@@ -168,15 +169,11 @@ def plan(model) -> Program:
 
 def _template(struct, slot_of):
     """``struct`` with each KerasTensor replaced by the :class:`Slot` it is read from."""
-    if isinstance(struct, KerasTensor):
-        return Slot(slot_of[id(struct)])
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_template(s, slot_of) for s in struct)
-    if isinstance(struct, dict):
-        return {k: _template(v, slot_of) for k, v in struct.items()}
-    return struct
+    return tree.map_structure(lambda t: Slot(slot_of[id(t)]) if isinstance(t, KerasTensor) else t, struct)
 
 
+# _fill and _cast run per call of a step: a Python walk of a short argument list
+# is cheaper there than a tree map with a Python callback (docs/design.md).
 def _fill(struct, slots):
     if isinstance(struct, Slot):
         return slots[struct.index]

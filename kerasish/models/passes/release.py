@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from kerasish import tree
 from kerasish.models.program import LIST, ONE, Slot
 
 
@@ -37,17 +38,4 @@ def _reads(step):
         return (step.args,)
     if step.arg_kind is LIST:
         return step.args
-    out = []
-    _collect((step.args, step.kwargs), out)
-    return out
-
-
-def _collect(struct, out):
-    if isinstance(struct, Slot):
-        out.append(struct.index)
-    elif isinstance(struct, (list, tuple)):
-        for s in struct:
-            _collect(s, out)
-    elif isinstance(struct, dict):
-        for s in struct.values():
-            _collect(s, out)
+    return [s.index for s in tree.flatten((step.args, step.kwargs)) if isinstance(s, Slot)]
