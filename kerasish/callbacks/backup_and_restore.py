@@ -20,6 +20,19 @@ A backup is three files in ``backup_dir``:
   writes it, ``E`` being the number of epochs completed (the next epoch to
   run), plus ``"world_size"``: how many processes trained.
 
+A backup is committed as one unit, so a run killed at any instant (``kill
+-9``, a power cut) resumes from a whole backup, the new one or the previous
+one, never from weights of one save and random state of another. Each save
+writes the three files under temporary names (``partial.weights.h5``,
+``partial_rng_state.npz``, ``partial_metadata.json``) and fsyncs them, then
+commits with one rename: a small ``backup_commit.json`` listing the moves
+appears, the temporary files are renamed over the three, and the commit file
+is removed. A save killed before the commit leaves only temporary files (the
+previous backup is whole; they are removed by the next save or restore); one
+killed after it is finished (the remaining renames done) when the backup is
+next restored or saved. At rest the folder holds Keras 3's three files, so
+Keras 3's ``BackupAndRestore`` can resume from them too.
+
 Data-parallel (under torchrun): every process runs this callback; rank 0
 writes the files, holding every process's random state (``rank1.torch``...),
 and each process restores its own. A backup made with a different number of
@@ -48,12 +61,19 @@ import numpy as np
 
 from kerasish.callbacks.callback import Callback
 from kerasish.distribution.data_parallel import active
+from kerasish.saving.file_io import fsync_directory, fsync_file
 
 __all__ = ["BackupAndRestore"]
 
 _WEIGHTS = "latest.weights.h5"
 _METADATA = "training_metadata.json"
 _RNG = "training_rng_state.npz"
+# The temporary names a save writes first, and the commit record (see module doc).
+_PARTIAL_WEIGHTS = "partial.weights.h5"
+_PARTIAL_RNG = "partial_rng_state.npz"
+_PARTIAL_METADATA = "partial_metadata.json"
+_COMMIT = "backup_commit.json"
+_PARTIAL_COMMIT = "partial_commit.json"
 
 
 class BackupAndRestore(Callback):
@@ -84,6 +104,11 @@ class BackupAndRestore(Callback):
         self._current_epoch = 0
         self._last_batch_seen = 0
         self._batches_seen_since_last_saving = 0
+        dp = active()
+        if dp is None:
+            self._recover()
+        else:  # rank 0 finishes an interrupted save; every process then reads the same backup
+            dp.chief_does(self._recover, f"BackupAndRestore recovering {self.backup_dir!r}")
         try:
             self._load_model()
         except (OSError, ValueError, KeyError) as e:
@@ -91,10 +116,44 @@ class BackupAndRestore(Callback):
                 raise e
             for prev, cur in ((self._prev_weights_path, self._weights_path), (self._prev_training_metadata_path, self._training_metadata_path), (self._prev_rng_path, self._rng_path)):
                 if os.path.exists(prev):
-                    shutil.copyfile(prev, cur)
+                    _copy_file(prev, cur)
                 elif os.path.exists(cur) and cur != self._weights_path:
                     os.remove(cur)
             self._load_model()
+
+    def _path(self, name):
+        return os.path.join(self.backup_dir, name)
+
+    def _recover(self):
+        """Finish a save that was killed after its commit, and remove what a save
+        killed before its commit left (the previous backup is then whole)."""
+        if not os.path.isdir(self.backup_dir):
+            return
+        commit = self._path(_COMMIT)
+        if os.path.exists(commit):
+            try:
+                with open(commit) as f:
+                    moves = json.load(f)["moves"]
+            except (OSError, ValueError, KeyError, TypeError):
+                moves = None  # cannot happen after a whole rename; be safe: drop it
+            if moves is not None:
+                self._apply(moves)
+            os.remove(commit)
+            fsync_directory(self.backup_dir)
+        copies = [f"{p}.partial" for p in (self._prev_weights_path, self._prev_training_metadata_path, self._prev_rng_path, self._weights_path, self._training_metadata_path, self._rng_path)]
+        for path in [self._path(n) for n in (_PARTIAL_WEIGHTS, _PARTIAL_RNG, _PARTIAL_METADATA, _PARTIAL_COMMIT)] + copies:
+            if os.path.exists(path):
+                os.remove(path)
+
+    def _apply(self, moves):
+        """Rename each temporary file that is still there over its target
+        (again after a kill: a move already made has no source left)."""
+        for src, dst in moves:
+            if src not in (_PARTIAL_WEIGHTS, _PARTIAL_RNG, _PARTIAL_METADATA) or dst not in (_WEIGHTS, _RNG, _METADATA):
+                continue  # only this callback's own names
+            if os.path.exists(self._path(src)):
+                os.replace(self._path(src), self._path(dst))
+        fsync_directory(self.backup_dir)
 
     def _load_model(self):
         model = self.model
@@ -187,26 +246,35 @@ class BackupAndRestore(Callback):
 
     def _write_backup(self, state):
         os.makedirs(self.backup_dir, exist_ok=True)
+        self._recover()  # a previous save's leftovers go first
         if self.double_checkpoint:
             for cur, prev in ((self._weights_path, self._prev_weights_path), (self._training_metadata_path, self._prev_training_metadata_path), (self._rng_path, self._prev_rng_path)):
                 if os.path.exists(cur):
-                    shutil.copyfile(cur, prev)
-        # Everything is written under temporary names first, then moved in
-        # place, metadata last: a run killed while saving keeps a whole backup.
-        tmp_weights = os.path.join(self.backup_dir, "partial.weights.h5")
-        self.model.save_weights(tmp_weights, overwrite=True)
-        tmp_rng = None
+                    _copy_file(cur, prev)
+        # 1. The new backup under temporary names, each on disk (fsync).
+        moves = [(_PARTIAL_WEIGHTS, _WEIGHTS)]
+        self.model.save_weights(self._path(_PARTIAL_WEIGHTS), overwrite=True)
+        fsync_file(self._path(_PARTIAL_WEIGHTS))
         if state is not None:
-            tmp_rng = os.path.join(self.backup_dir, "partial_rng_state.npz")
-            with open(tmp_rng, "wb") as f:
+            with open(self._path(_PARTIAL_RNG), "wb") as f:
                 np.savez(f, **{k: np.asarray(v) for k, v in state.items()})
-        tmp_meta = os.path.join(self.backup_dir, "partial_metadata.json")
-        with open(tmp_meta, "w") as f:
-            f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, "world_size": _world()[0]}))
-        os.replace(tmp_weights, self._weights_path)
-        if tmp_rng is not None:
-            os.replace(tmp_rng, self._rng_path)
-        os.replace(tmp_meta, self._training_metadata_path)
+                _flush(f)
+            moves.append((_PARTIAL_RNG, _RNG))
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "world_size": _world()[0]}
+        with open(self._path(_PARTIAL_METADATA), "w") as f:
+            f.write(json.dumps(metadata))
+            _flush(f)
+        moves.append((_PARTIAL_METADATA, _METADATA))
+        # 2. The commit: one rename makes the record of the moves appear. From
+        # here on a restore completes this backup; before it, the old one stands.
+        with open(self._path(_PARTIAL_COMMIT), "w") as f:
+            f.write(json.dumps({"moves": moves}))
+            _flush(f)
+        os.replace(self._path(_PARTIAL_COMMIT), self._path(_COMMIT))
+        fsync_directory(self.backup_dir)
+        # 3. The moves (fsynced with the folder), then the record goes.
+        self._apply(moves)
+        os.remove(self._path(_COMMIT))
 
     def on_train_end(self, logs=None):
         if not self.delete_checkpoint:
@@ -220,6 +288,7 @@ class BackupAndRestore(Callback):
     def _delete_backup(self):
         if not os.path.isdir(self.backup_dir):
             return
+        self._recover()  # temporary files and an unfinished commit go too
         for path in (self._weights_path, self._training_metadata_path, self._rng_path, self._prev_weights_path, self._prev_training_metadata_path, self._prev_rng_path):
             if os.path.exists(path):
                 os.remove(path)
@@ -227,6 +296,20 @@ class BackupAndRestore(Callback):
             os.rmdir(self.backup_dir)
         except OSError:
             pass  # the folder holds other files: leave them
+
+
+def _flush(f):
+    """Flush an open file to disk (before the rename that publishes it)."""
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _copy_file(src, dst):
+    """Copy through a temporary name and one rename: ``dst`` is whole or the old one."""
+    tmp = f"{dst}.partial"
+    shutil.copyfile(src, tmp)
+    fsync_file(tmp)
+    os.replace(tmp, dst)
 
 
 def _world():

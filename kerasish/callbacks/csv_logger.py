@@ -11,6 +11,12 @@ epoch has no ``val_`` keys, ``val_`` twins of every key are added (filled with
 ``NA``), exactly as Keras does. Lines end in ``\\r\\n`` (the csv module's
 default dialect).
 
+Overwriting (``append=False``) replaces an existing file only once the new
+log has its first row: the rows go to a hidden temporary file beside it
+(``.<name>.<pid>.partial``), which is flushed, fsynced and renamed over the
+old log at the first epoch's end, and then grows in place. A run that fails
+or is killed before finishing an epoch leaves the old log as it was.
+
 Example:
 
     >>> csv_logger = CSVLogger("training.log")
@@ -47,6 +53,7 @@ class CSVLogger(Callback):
         self.keys = None
         self.append_header = True
         self.csv_file = None
+        self._pending = None  # the temporary file of a rewrite, until its first row
 
     def on_train_begin(self, logs=None):
         if self.append:
@@ -58,7 +65,13 @@ class CSVLogger(Callback):
             mode = "w"
         if self.csv_file and not self.csv_file.closed:
             self.csv_file.close()
-        self.csv_file = open(self.filename, mode, newline="")
+        self._discard_pending()
+        if mode == "w":
+            folder, name = os.path.split(self.filename)
+            self._pending = os.path.join(folder, f".{name}.{os.getpid()}.partial")
+            self.csv_file = open(self._pending, "w", newline="")
+        else:
+            self.csv_file = open(self.filename, mode, newline="")
         self.writer = None
         self.keys = None
 
@@ -92,8 +105,25 @@ class CSVLogger(Callback):
         row.update((key, handle_value(logs.get(key, "NA"))) for key in self.keys)
         self.writer.writerow(row)
         self.csv_file.flush()
+        self._commit_pending()
+
+    def _commit_pending(self):
+        """Rename the rewrite's file over the old log (the open file follows)."""
+        if self._pending is None:
+            return
+        os.fsync(self.csv_file.fileno())
+        os.replace(self._pending, self.filename)
+        self._pending = None
+
+    def _discard_pending(self):
+        if self._pending is not None and os.path.exists(self._pending):
+            os.remove(self._pending)
+        self._pending = None
 
     def on_train_end(self, logs=None):
         if self.csv_file and not self.csv_file.closed:
+            # A fit that ran no epoch still replaces the old log, as Keras's truncation does.
+            self.csv_file.flush()
+            self._commit_pending()
             self.csv_file.close()
         self.writer = None

@@ -38,6 +38,7 @@ from urllib.request import urlopen
 import numpy as np
 
 from kerasish.datasets.safe_pickle import restricted_load
+from kerasish.saving.file_io import atomic_write
 
 _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _TORONTO = "https://www.cs.toronto.edu/~kriz/"
@@ -150,43 +151,35 @@ def _offline_message(dataset: str, fname: str, origin: str, target: str, reason:
 
 
 def _download(origin: str, target: str, checksum: tuple[str, str] | None, dataset: str, fname: str, extra_hint: str) -> None:
-    """Stream ``origin`` into a temporary file, verify it, then move it to ``target``."""
-    folder = os.path.dirname(target)
+    """Stream ``origin`` into a temporary file, verify it, then move it to
+    ``target`` (file_io.atomic_write: on any failure nothing is left)."""
     algorithm, expected = checksum if checksum is not None else ("sha256", None)
     hasher = hashlib.new(algorithm)
     print(f"Downloading data from {origin}", file=sys.stdout, flush=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
-    done = False
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                response = urlopen(origin, timeout=60)
-            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-                reason = getattr(e, "reason", None) or e
-                raise ConnectionError(_offline_message(dataset, fname, origin, target, reason, extra_hint)) from e
-            with response:
-                while True:
-                    try:
-                        chunk = response.read(_CHUNK)
-                    except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-                        raise ConnectionError(
-                            _offline_message(dataset, fname, origin, target, f"download interrupted: {e}", extra_hint)
-                        ) from e
-                    if not chunk:
-                        break
-                    hasher.update(chunk)
-                    out.write(chunk)
+    with atomic_write(target, "wb") as out:
+        try:
+            response = urlopen(origin, timeout=60)
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+            reason = getattr(e, "reason", None) or e
+            raise ConnectionError(_offline_message(dataset, fname, origin, target, reason, extra_hint)) from e
+        with response:
+            while True:
+                try:
+                    chunk = response.read(_CHUNK)
+                except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+                    raise ConnectionError(
+                        _offline_message(dataset, fname, origin, target, f"download interrupted: {e}", extra_hint)
+                    ) from e
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                out.write(chunk)
         if expected is not None and hasher.hexdigest() != expected.lower():
             raise ValueError(
                 f"Incomplete or corrupted file detected while downloading the {dataset} dataset "
                 f"from {origin}: the {algorithm} file hash is {hasher.hexdigest()}, expected "
                 f"{expected}. Nothing was written to {target}."
             )
-        os.replace(tmp, target)
-        done = True
-    finally:
-        if not done and os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def get_file(fname: str, key: str | None = None, cache_subdir: str = "", dataset: str = "", extra_hint: str = "") -> str:

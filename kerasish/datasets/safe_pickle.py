@@ -7,6 +7,16 @@ lists. ``pickle.load`` would call any function or class the file names (the
 validating stand-ins written here and refuses everything else, so reading a
 hostile file raises ``pickle.UnpicklingError`` and nothing runs.
 
+It also bounds what a small file can make it build or do: the bytes read
+(:data:`MAX_BYTES`), and the elements and bytes of the result counted as a
+plain ``pickle.load`` user would see them, every shared (memo) reference
+expanded (:data:`MAX_ELEMENTS`, :data:`MAX_BYTES`). Without that, a few
+hundred bytes that reference one list from another through the memo
+describe 10**20 elements; the refusal
+(:class:`PickleLimitError`) comes before any of it is built. Only strings,
+bytes and numbers may be dict keys or set items, so no hash of a deeply
+shared tuple can run for ever either.
+
 Example:
     >>> import pickle, numpy as np
     >>> from kerasish.datasets.safe_pickle import restricted_loads
@@ -17,12 +27,32 @@ Example:
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import re
+import struct
 
 import numpy as np
 
 _NUMERIC_CODE = re.compile(r"^(?:b1|[iuf][1248]|f2|f16|c8|c16|c32)$")
+
+#: Default cap on the bytes read from one pickle and on the bytes of the
+#: result (array data, strings), shared references counted each time.
+#: A CIFAR-10 batch is ~30 MB, CIFAR-100's training file ~150 MB.
+MAX_BYTES = 1 << 30
+#: Default cap on the elements of the result (container items, shared
+#: references counted each time): a CIFAR-100 training file has ~150,000.
+MAX_ELEMENTS = 10_000_000
+# How deep the result may nest (CIFAR: a dict of lists and arrays, depth 2).
+_MAX_DEPTH = 20
+# What may be hashed while loading (dict keys, set items): hashing a tuple
+# is recursive and uncached, so a shared tuple tree would hash for ever.
+_HASHABLE_ATOMS = (str, bytes, int, float, bool, type(None))
+
+
+class PickleLimitError(pickle.UnpicklingError, ValueError):
+    """A dataset pickle would build more than the configured limits allow
+    (see :data:`MAX_BYTES`, :data:`MAX_ELEMENTS`)."""
 
 
 class _NDArrayMarker:
@@ -30,6 +60,9 @@ class _NDArrayMarker:
 
     def __repr__(self):
         return "<numpy.ndarray marker>"
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError("Unexpected BUILD of numpy.ndarray in dataset pickle.")
 
 
 _NDARRAY = _NDArrayMarker()
@@ -101,7 +134,7 @@ class _ArraySpec:
         if not isinstance(raw, (bytes, bytearray)):
             raise pickle.UnpicklingError("Unexpected numpy array data in pickle.")
         dt = dtype.resolve()
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)  # exact: np.prod in int64 could wrap to a size that matches
         if len(raw) != count * dt.itemsize:
             raise pickle.UnpicklingError(
                 f"numpy array data in pickle has {len(raw)} bytes, expected {count * dt.itemsize} "
@@ -135,7 +168,57 @@ _ALLOWED_GLOBALS = {
 }
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+class _BoundedReader:
+    """The file as the unpickler reads it: at most ``limit`` bytes in all.
+
+    A pickle declares the length of each string before it (up to 2**64 for
+    ``BINBYTES8``); asking the file for that many bytes would make it
+    allocate them first, so a request over what is left of the budget is
+    refused before the read.
+    """
+
+    def __init__(self, fileobj, limit):
+        self._file = fileobj
+        self._left = limit
+        self._limit = limit
+
+    def _take(self, n):
+        if n > self._left:
+            raise PickleLimitError(
+                f"Dataset pickle asks to read {n} more bytes, beyond max_bytes={self._limit} in all: refusing it "
+                "before reading. The file may be corrupted or malicious; raise the limit if it is genuine."
+            )
+        self._left -= n
+
+    def read(self, n=-1):
+        if n is None or n < 0:
+            n = self._left + 1  # whole file: at most one byte past the limit, which then refuses
+        self._take(n)
+        data = self._file.read(n)
+        self._left += n - len(data)
+        return data
+
+    def readline(self, size=-1):
+        # Text opcodes (protocol 0): a line can only be as long as the budget.
+        data = self._file.readline(self._left + 1)
+        self._take(len(data))
+        return data
+
+    def readinto(self, buf):
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+
+def _refuse_key(key):
+    if not isinstance(key, _HASHABLE_ATOMS):
+        raise pickle.UnpicklingError(
+            f"Refusing a {type(key).__name__} as a dict key or set item in a dataset pickle (only strings, bytes "
+            "and numbers)."
+        )
+
+
+class RestrictedUnpickler(pickle._Unpickler):
     """A pickle reader that can only build dicts, lists, strings, numbers and
     plain numeric numpy arrays: exactly what the CIFAR batch files contain.
 
@@ -153,13 +236,22 @@ class RestrictedUnpickler(pickle.Unpickler):
     numeric dtype (no object or structured dtypes, so no pointers and no
     ``__setstate__`` of numpy called on file data) and an exactly sized
     byte string. ``persistent_load`` and out-of-band buffers are not set, so
-    those opcodes fail too. A file such as one whose ``__reduce__`` names
-    ``os.system`` therefore fails with ``UnpicklingError`` before anything
-    runs.
+    those opcodes fail too, and ``BUILD`` only reaches the two recorders.
+    A file such as one whose ``__reduce__`` names ``os.system`` therefore
+    fails with ``UnpicklingError`` before anything runs.
+
+    Why it is bounded: this is Python's own pure-Python unpickler (the C one
+    has no hook per opcode), reading through a byte budget, with the opcodes
+    that hash (``SETITEM(S)``, ``DICT``, ``ADDITEMS``, ``FROZENSET``) taking
+    only strings, bytes and numbers. Each opcode then costs time linear in
+    its own bytes, and :func:`restricted_load` measures the result, shared
+    references expanded, before it hands anything back.
 
     Use :func:`restricted_loads` / :func:`load_cifar_batch` rather than this
     class directly: they also swap the recorders for the finished arrays.
     """
+
+    dispatch = dict(pickle._Unpickler.dispatch)
 
     def find_class(self, module, name):
         try:
@@ -170,42 +262,158 @@ class RestrictedUnpickler(pickle.Unpickler):
                 "array data is accepted. The file may be corrupted or malicious."
             ) from None
 
+    def _load_setitem(self):
+        _refuse_key(self.stack[-2])
+        pickle._Unpickler.load_setitem(self)
 
-def _finish(obj, depth=0):
-    if depth > 20:
+    def _load_setitems(self):
+        for key in self.stack[::2]:
+            _refuse_key(key)
+        pickle._Unpickler.load_setitems(self)
+
+    def _load_dict(self):
+        for key in self.stack[::2]:
+            _refuse_key(key)
+        pickle._Unpickler.load_dict(self)
+
+    def _load_set_items(self, method):
+        for item in self.stack:
+            _refuse_key(item)
+        method(self)
+
+    def _load_build(self):
+        if not isinstance(self.stack[-2], (_ArraySpec, _DTypeSpec, _NDArrayMarker)):
+            raise pickle.UnpicklingError(
+                f"Refusing BUILD of a {type(self.stack[-2]).__name__} in a dataset pickle (only numpy arrays)."
+            )
+        pickle._Unpickler.load_build(self)
+
+    dispatch[pickle.SETITEM[0]] = _load_setitem
+    dispatch[pickle.SETITEMS[0]] = _load_setitems
+    dispatch[pickle.DICT[0]] = _load_dict
+    dispatch[pickle.ADDITEMS[0]] = lambda self: self._load_set_items(pickle._Unpickler.load_additems)
+    dispatch[pickle.FROZENSET[0]] = lambda self: self._load_set_items(pickle._Unpickler.load_frozenset)
+    dispatch[pickle.BUILD[0]] = _load_build
+
+
+def _measure(obj, limits, depth=0, sizes=None, open_ids=None):
+    """``(elements, bytes)`` of ``obj`` as a tree (shared parts counted each
+    time they are referenced), in time linear in the distinct objects:
+    each one is measured once (``sizes``, by id). Refuses cycles, nesting
+    past ``_MAX_DEPTH`` and totals over ``limits`` as soon as they appear."""
+    if sizes is None:
+        sizes, open_ids = {}, set()
+    if depth > _MAX_DEPTH:
         raise pickle.UnpicklingError("Dataset pickle is nested too deeply.")
+    key = id(obj)
+    if key in sizes:
+        return sizes[key]
+    if isinstance(obj, _ArraySpec):
+        size = (1, 0 if obj.array is None else obj.array.nbytes)
+    elif isinstance(obj, (bytes, bytearray, str)):
+        size = (1, len(obj))
+    elif isinstance(obj, (dict, list, tuple, set, frozenset)):
+        if key in open_ids:
+            raise pickle.UnpicklingError("Dataset pickle holds a reference cycle.")
+        open_ids.add(key)
+        items = [v for kv in obj.items() for v in kv] if isinstance(obj, dict) else obj
+        elements, nbytes = 1, 0
+        for item in items:
+            e, b = _measure(item, limits, depth + 1, sizes, open_ids)
+            elements += e
+            nbytes += b
+            if elements > limits[0] or nbytes > limits[1]:
+                what = f"{elements} elements (max_elements={limits[0]})" if elements > limits[0] else \
+                    f"{nbytes} bytes (max_bytes={limits[1]})"
+                raise PickleLimitError(
+                    f"Dataset pickle would build at least {what}, its shared references expanded: refusing it. "
+                    "The file may be corrupted or malicious; raise the limit if it is genuine."
+                )
+        open_ids.discard(key)
+        size = (elements, nbytes)
+    else:
+        size = (1, 0)
+    sizes[key] = size
+    return size
+
+
+def _finish(obj, done):
+    """The loaded object with the recorders swapped for their arrays; shared
+    references stay shared (``done``, by id), as ``pickle.load`` keeps them."""
+    key = id(obj)
+    if key in done:
+        return done[key]
     if isinstance(obj, _ArraySpec):
         if obj.array is None:
             raise pickle.UnpicklingError("Incomplete numpy array in dataset pickle.")
-        return obj.array
-    if isinstance(obj, (_DTypeSpec, _NDArrayMarker)):
+        out = obj.array
+    elif isinstance(obj, (_DTypeSpec, _NDArrayMarker)) or callable(obj):
         raise pickle.UnpicklingError("Unexpected numpy object in dataset pickle.")
-    if isinstance(obj, dict):
-        return {_finish(k, depth + 1): _finish(v, depth + 1) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finish(v, depth + 1) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_finish(v, depth + 1) for v in obj)
-    return obj
+    elif isinstance(obj, dict):
+        out = {_finish(k, done): _finish(v, done) for k, v in obj.items()}
+    elif isinstance(obj, list):
+        out = [_finish(v, done) for v in obj]
+    elif isinstance(obj, tuple):
+        out = tuple(_finish(v, done) for v in obj)
+    elif isinstance(obj, (set, frozenset)):
+        out = type(obj)(_finish(v, done) for v in obj)
+    else:
+        out = obj
+    done[key] = out
+    return out
 
 
-def restricted_load(fileobj, encoding: str = "bytes"):
+def restricted_load(fileobj, encoding: str = "bytes", max_bytes: int | None = None, max_elements: int | None = None):
     """Read one pickle from a binary file object with :class:`RestrictedUnpickler`.
 
     Args:
         fileobj: an open binary file.
         encoding: how Python 2 ``str`` objects are decoded; ``"bytes"`` (the
             CIFAR convention, as in Keras) keeps them as ``bytes``.
+        max_bytes: most bytes read from the file and most bytes in the
+            result, shared references counted each time (default
+            :data:`MAX_BYTES`, 1 GiB).
+        max_elements: most elements in the result (container items and
+            leaves, shared references counted each time; default
+            :data:`MAX_ELEMENTS`, ten million).
 
     Returns:
         The loaded object, numpy arrays finished.
 
     Raises:
-        pickle.UnpicklingError: the pickle names anything else.
+        pickle.UnpicklingError: the pickle names anything else, or is not a
+            well-formed pickle.
+        PickleLimitError: (an ``UnpicklingError`` and a ``ValueError``) the
+            pickle exceeds ``max_bytes`` / ``max_elements``; nothing of that
+            size has been built.
+
+    Example:
+        >>> import io, pickle
+        >>> restricted_load(io.BytesIO(pickle.dumps([[1, 2]] * 3, protocol=2)))
+        [[1, 2], [1, 2], [1, 2]]
+        >>> inner = [0] * 10
+        >>> restricted_load(io.BytesIO(pickle.dumps([inner] * 10, protocol=2)), max_elements=50)
+        Traceback (most recent call last):
+        ...
+        kerasish.datasets.safe_pickle.PickleLimitError: Dataset pickle would build at least 56 elements (max_elements=50), its shared references expanded: refusing it. The file may be corrupted or malicious; raise the limit if it is genuine.
     """
-    return _finish(RestrictedUnpickler(fileobj, encoding=encoding).load())
+    max_bytes = MAX_BYTES if max_bytes is None else int(max_bytes)
+    max_elements = MAX_ELEMENTS if max_elements is None else int(max_elements)
+    unpickler = RestrictedUnpickler(_BoundedReader(fileobj, max_bytes), encoding=encoding)
+    try:
+        obj = unpickler.load()
+    except (pickle.UnpicklingError, EOFError):
+        raise
+    except (KeyError, IndexError, struct.error, AttributeError, TypeError, ValueError, RecursionError) as e:
+        # The pure-Python unpickler's view of a malformed stream (unknown
+        # opcode, stack underflow, bad argument); the C one says UnpicklingError.
+        raise pickle.UnpicklingError(f"Malformed dataset pickle: {type(e).__name__}: {e}") from e
+    finally:
+        unpickler.memo.clear()
+    _measure(obj, (max_elements, max_bytes))
+    return _finish(obj, {})
 
 
-def restricted_loads(data: bytes, encoding: str = "bytes"):
+def restricted_loads(data: bytes, encoding: str = "bytes", max_bytes: int | None = None, max_elements: int | None = None):
     """:func:`restricted_load` on a ``bytes`` object."""
-    return restricted_load(io.BytesIO(data), encoding=encoding)
+    return restricted_load(io.BytesIO(data), encoding=encoding, max_bytes=max_bytes, max_elements=max_elements)

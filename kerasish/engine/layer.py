@@ -24,12 +24,14 @@ import torch
 from torch import nn
 
 from kerasish import constraints, initializers, regularizers, tree
+from kerasish.saving.object_registration import loading_weight_limit
 
 from . import layout
 from .keras_tensor import KerasTensor, any_symbolic, flatten
 from .naming import auto_name
 from .node import Node
 from .variable import Variable
+from .weight_limit import WeightLimit
 
 # Keras 3 writes these into some layers' configs (quantization, LoRA). kerasish
 # reads such configs; it accepts the keys while they ask for nothing.
@@ -310,7 +312,9 @@ class Layer(nn.Module):
             )
         arrays = []
         for v, w in zip(mine, weights):
-            a = w.detach().cpu() if isinstance(w, torch.Tensor) else torch.as_tensor(np.asarray(w))
+            a = w.detach().cpu() if isinstance(w, torch.Tensor) else np.asarray(w)
+            if a.dtype.is_complex if isinstance(a, torch.Tensor) else a.dtype.kind not in "biuf":
+                raise ValueError(f"Layer '{self.name}' weight '{v.name}' is {v.dtype}, but the value given is {a.dtype}.")
             if tuple(a.shape) != v.shape:
                 raise ValueError(
                     f"Layer '{self.name}' weight '{v.name}' has shape {v.shape}, but the value given has shape {tuple(a.shape)}."
@@ -352,7 +356,12 @@ class Layer(nn.Module):
 
     def _maybe_build(self, input_shape) -> None:
         if not self.built:
-            self.build(input_shape)
+            limit = loading_weight_limit()
+            if limit is None:
+                self.build(input_shape)
+            else:  # rebuilding from a file's config: bound each weight before it is allocated
+                with WeightLimit(self.name, limit):
+                    self.build(input_shape)
             self.built = True
             self._build_shapes = input_shape
 

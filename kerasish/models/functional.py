@@ -523,6 +523,15 @@ def functional_from_config(cls, config, custom_objects=None):
     input_refs, output_refs = config.pop("input_layers"), config.pop("output_layers")
     name, trainable = config.pop("name", None), config.pop("trainable", None)
     trainable = True if trainable is None else trainable
+    # The inbound nodes name layers: two layers of one name would make the
+    # graph ambiguous (one silently dropped). Checked before any layer is made.
+    if not isinstance(layer_list, (list, tuple)) or not all(isinstance(d, dict) for d in layer_list):
+        raise ValueError(f"Functional config of '{name}': 'layers' must be a list of layer configs.")
+    names = [d.get("name") or (d.get("config") or {}).get("name") for d in layer_list]
+    names = [n for n in names if n]
+    dupes = sorted({str(n) for n in names if names.count(n) > 1}) if len(set(map(str, names))) != len(names) else []
+    if dupes:
+        raise ValueError(f"Functional config of '{name}': the layer name(s) {dupes} are used by more than one layer; each layer needs its own name.")
     layers = {}  # by the config's name, which the inbound nodes use
     order = []
     for data in layer_list:

@@ -731,25 +731,69 @@ class Optimizer:
 
         Before :meth:`build`, the values are kept and applied when the
         optimizer is built. If the number of stored variables does not match,
-        nothing is loaded and a warning says why (as in Keras).
+        nothing is loaded and a warning says why (as in Keras). Every value's
+        shape and dtype is checked before any variable changes.
+        """
+        self.commit_own_variables(self.prepare_own_variables(store))
+
+    def prepare_own_variables(self, store, source=None):
+        """Check and read ``store`` without changing the optimizer: the first
+        half of :meth:`load_own_variables`, so that a model load can check
+        the model's weights and the optimizer's state before writing either.
+
+        Args:
+            store: a mapping ``"0"``, ``"1"``... to arrays or h5py datasets
+                (their declared ``shape`` / ``dtype`` are checked before reading).
+            source: the file, named in errors.
+
+        Returns:
+            an opaque state for :meth:`commit_own_variables`, or None when the
+            variable count does not match (warned; nothing will be loaded).
+
+        Raises:
+            ValueError: a value's shape or dtype does not fit its variable.
         """
         keys = list(store.keys())
+        where = f" from '{source}'" if source else ""
+        for k in keys:
+            value = store[k]
+            # h5py datasets declare a numpy dtype: checked without reading them.
+            dtype = value.dtype if isinstance(getattr(value, "dtype", None), np.dtype) else np.asarray(value).dtype
+            if dtype.kind not in "biuf":
+                raise ValueError(f"Cannot load optimizer '{self.name}' variable '{k}'{where}: it is stored as {dtype}, not numbers.")
         if not self.built:
-            # Keep the values until build() creates the slots; the step count shows at once.
-            stored = {k: np.asarray(store[k]) for k in keys}
-            self._pending_state = stored
-            if "0" in stored and np.shape(stored["0"]) == ():
-                self._iterations = int(stored["0"])
-            return
+            # Keep the values until build() creates the slots (checked then); the step count shows at once.
+            return ("pending", {k: np.asarray(store[k]) for k in keys})
         variables = self.variables
         if len(keys) != len(variables):
             warnings.warn(
                 f"Skipping variable loading for optimizer '{self.name}', because it has {len(variables)} variables "
                 f"whereas the saved optimizer has {len(keys)} variables. ",
-                stacklevel=2,
+                stacklevel=3,
             )
+            return None
+        for i, variable in enumerate(variables):
+            value = store[str(i)] if str(i) in store else None
+            shape = None if value is None else tuple(np.shape(value))
+            if shape != variable.shape:
+                entry = getattr(value, "name", None)  # an h5py dataset's path in its file
+                raise ValueError(
+                    f"Optimizer variable {variable.path} has shape {variable.shape} not compatible with provided "
+                    f"weight shape {shape}{where}{f' (entry {entry!r})' if entry else ''}."
+                )
+        return ("assign", {str(i): np.asarray(store[str(i)]) for i in range(len(variables))})
+
+    def commit_own_variables(self, state) -> None:
+        """Apply what :meth:`prepare_own_variables` checked and read."""
+        if state is None:
             return
-        self._assign_all({k: np.asarray(store[k]) for k in keys})
+        kind, stored = state
+        if kind == "pending":
+            self._pending_state = stored
+            if "0" in stored and np.shape(stored["0"]) == ():
+                self._iterations = int(stored["0"])
+            return
+        self._assign_all(stored)
 
     def _assign_all(self, stored):
         variables = self.variables
@@ -761,12 +805,14 @@ class Optimizer:
             )
             return
         for i, variable in enumerate(variables):
-            value = stored[str(i)]
-            if tuple(np.shape(value)) != variable.shape:
+            value = stored.get(str(i))
+            if value is None or tuple(np.shape(value)) != variable.shape:
                 raise ValueError(
                     f"Optimizer variable {variable.path} has shape {variable.shape} not compatible with provided "
-                    f"weight shape {tuple(np.shape(value))}."
+                    f"weight shape {None if value is None else tuple(np.shape(value))}."
                 )
+            if np.asarray(value).dtype.kind not in "biuf":
+                raise ValueError(f"Optimizer variable {variable.path} is {variable.dtype}, but the value given is {np.asarray(value).dtype}.")
         # iterations last: it also sets the torch step counters.
         for i, variable in list(enumerate(variables))[1:]:
             variable.assign(stored[str(i)])

@@ -23,6 +23,7 @@ from .object_registration import (
     get_custom_objects,
     get_registered_name,
     get_registered_object,
+    loading_weight_limit_scope,
     register_keras_serializable,
 )
 from .serialization_lib import deserialize_keras_object, serialize_keras_object
@@ -42,6 +43,7 @@ __all__ = [
     "get_registered_object",
     "load_model",
     "load_weights",
+    "loading_weight_limit_scope",
     "register_keras_serializable",
     "save_model",
     "save_weights",

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
+import json
 import numbers
+import os
+import re
+import shutil
+import tempfile
 import warnings
 import zipfile
 
@@ -30,6 +36,8 @@ from kerasish.engine.layer import torch_dtype
 from kerasish.models.functional import Functional
 from kerasish.models.model import Model
 
+from .bounded_read import decode_json
+from .file_io import atomic_write
 from .saving_api import _check_readable, _check_writable, _path
 
 SUPPORTED_FORMATS = ("torch", "onnx")
@@ -142,11 +150,14 @@ def load_exported(filepath, safe_mode=True):
         opaque objects, the older archive layout, sample inputs that
         ``weights_only`` loading refuses) go through
         ``torch.load(weights_only=False)`` / ``pickle.loads``, which runs code
-        chosen by whoever wrote the file. ``safe_mode`` refuses those before
-        torch sees the file. What it cannot rule out: symbolic-shape
-        expressions are parsed with ``sympy.sympify`` (built on ``eval``) and
-        the graph names the torch functions it calls. So load only files you
-        trust; for untrusted sources exchange weights instead
+        chosen by whoever wrote the file. Symbolic-shape expressions are
+        parsed with ``sympy.sympify`` (built on ``eval``) and input guards are
+        run with ``exec``. ``safe_mode`` refuses all of those before
+        torch sees the file, except expressions and guards made only of
+        symbol names, integers, arithmetic and comparisons, sympy's and
+        torch's shape functions and input-size lookups (what export writes).
+        What it cannot rule out: the graph names the torch operators it calls.
+        So load only files you trust; for untrusted sources exchange weights instead
         (``torch.load(path, weights_only=True)`` of a state_dict, or
         ``.weights.h5``) and rebuild the model from code.
 
@@ -167,9 +178,6 @@ def load_exported(filepath, safe_mode=True):
 def _check_no_pickle(filepath):
     """Refuse a .pt2 archive whose loading by torch.export.load would unpickle
     data or load compiled code."""
-    import io
-    import json
-
     try:
         from torch.export.pt2_archive import constants as c
     except ImportError:  # an older torch describes no archive layout to check against
@@ -213,12 +221,96 @@ def _check_no_pickle(filepath):
                         refuse(f"its {kind} '{fqn}' is stored pickled")
                     if kind == "constant" and not str(meta.get("path_name", "")).startswith(c.TENSOR_CONSTANT_FILENAME_PREFIX):
                         refuse(f"its constant '{fqn}' is a pickled object ('{meta.get('path_name')}')")
+            _check_no_eval(z, records[f"{c.MODELS_DIR}{model_name}.json"], filepath)
             sample = c.SAMPLE_INPUTS_FILENAME_FORMAT.format(model_name)
             if sample in records:
                 try:  # torch retries a failed weights_only load without it
                     torch.load(io.BytesIO(z.read(records[sample])), weights_only=True)
                 except Exception:
                     refuse(f"its sample inputs '{sample}' do not load with weights_only=True")
+
+
+# What safe_mode lets torch's eval see. Symbolic sizes (``expr_str``) are
+# sympy expressions over shape symbols (``s77``, ``u0``): sympy's and torch's
+# shape functions, integers, arithmetic and comparisons. Guards are
+# comparisons of input sizes (``L['x'].size()[0] >= 2``). Anything else (an
+# attribute access, a dunder, a string that is not a name, a call of a name
+# not listed) could run code.
+_SAFE_FUNCTIONS = frozenset(
+    {
+        "Symbol", "Integer", "Rational", "Float", "Add", "Mul", "Pow", "Max", "Min", "Abs", "Mod",
+        "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "StrictLessThan", "StrictGreaterThan", "LessThan", "GreaterThan",
+        "Equality", "Unequality", "And", "Or", "Not", "true", "false", "True", "False", "None", "oo", "zoo", "nan",
+        "positive", "integer", "real", "nonnegative", "finite", "and", "or", "not", "floor", "ceiling", "sqrt",
+        "FloorDiv", "ModularIndexing", "Where", "PythonMod", "CleanDiv", "CeilToInt", "FloorToInt", "CeilDiv",
+        "LShift", "RShift", "PowByNatural", "FloatPow", "FloatTrueDiv", "IntTrueDiv",
+        "IsNonOverlappingAndDenseIndicator", "TruncToFloat", "TruncToInt", "RoundToInt", "RoundDecimal", "ToFloat",
+        "OpaqueUnaryFn_sqrt", "BitwiseFn_bitwise_and", "BitwiseFn_bitwise_or", "Identity", "Piecewise", "ExprCondPair",
+        "L",
+    }
+)
+# A shape symbol's name: lowercase letters then digits (s0, u12, zuf3, ps1).
+_SYMBOL_NAME = re.compile(r"[a-z]{1,4}\d+")
+_SAFE_TOKEN = re.compile(
+    r"""\s+|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<str>'[A-Za-z_][A-Za-z0-9_]*')|\d+(?:\.\d+)?(?:e[+-]?\d+)?"""
+    r"""|\.(?:size|stride|storage_offset)\(\)|\*\*|//|==|!=|<=|>=|[-+*/%<>(),=\[\]~&|]"""
+)
+
+
+def _safe_expression(text) -> bool:
+    """True when ``text`` is made only of the tokens safe_mode lets eval see."""
+    if not isinstance(text, str) or len(text) > 100_000:
+        return False
+    pos = 0
+    while pos < len(text):
+        m = _SAFE_TOKEN.match(text, pos)
+        if m is None:
+            return False
+        name = m.group("name")
+        if name is not None and name not in _SAFE_FUNCTIONS and not _SYMBOL_NAME.fullmatch(name):
+            return False
+        pos = m.end()
+    return True
+
+
+def _walk_strings(obj, key):
+    """Every value stored under ``key`` anywhere in decoded JSON ``obj`` (iterative)."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if k == key:
+                    yield v
+                else:
+                    stack.append(v)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _check_no_eval(z, member, filepath):
+    """Refuse a serialized program whose loading would hand torch's eval /
+    exec anything but plain shape arithmetic (see _SAFE_FUNCTIONS)."""
+    program = decode_json(z.read(member), filepath, f"'{member}'", max_bytes=2**31)
+    if not isinstance(program, dict):
+        raise ValueError(f"'{filepath}' is not a valid torch.export archive: '{member}' is not a program.")
+
+    def refuse(what, text):
+        raise ValueError(
+            f"Refusing to load '{filepath}' with safe_mode=True: its {what} {str(text)[:200]!r} in '{member}' is not "
+            "plain shape arithmetic, and torch would evaluate it as Python code (code chosen by whoever wrote the "
+            "file). If you trust the file, pass safe_mode=False."
+        )
+
+    for expr in _walk_strings(program, "expr_str"):
+        if not _safe_expression(expr):
+            refuse("symbolic size expression", expr)
+    for guard in program.get("guards_code") or []:
+        if not _safe_expression(guard):
+            refuse("input guard", guard)
+    for name in program.get("range_constraints") or {}:
+        if not _safe_expression(name):
+            refuse("range constraint symbol", name)
 
 
 # ----------------------------------------------------------------------------
@@ -408,7 +500,10 @@ def _export_torch(model, filepath, examples, dynamic, struct_info, kwargs):
         # it has no contiguous "complete" tensor and stores the whole storage
         # with its strides, which is exact.
         warnings.filterwarnings("ignore", message=r"No complete tensor found in the group.*")
-        torch.export.save(program, filepath)
+        # Saved through an open file: torch names the archive's folder after a
+        # path's stem, which would be the temporary name ("archive" here).
+        with atomic_write(filepath, "wb") as f:
+            torch.export.save(program, f)
 
 
 class _FlatInputs(torch.nn.Module):
@@ -452,7 +547,28 @@ def _export_onnx(model, filepath, examples, dynamic, kwargs):
             program = torch.onnx.export(module, args, None, dynamo=True, **kwargs)
         except Exception as e:
             raise RuntimeError(f"torch.onnx.export could not export model '{model.name}'. Original error: {e}") from e
-        program.save(filepath, **save_kwargs)
+        _save_onnx_atomically(program, filepath, save_kwargs)
+
+
+def _save_onnx_atomically(program, filepath, save_kwargs):
+    """``program.save(filepath)`` through temporary names.
+
+    ONNX names its external-data file after the model file (``m.onnx.data``)
+    and records that name inside it, so the program is saved under its final
+    name in a temporary folder beside ``filepath``; each file is then moved
+    into place with one rename (file_io.atomic_write), the data file before the
+    model file that points to it.
+    """
+    folder, name = os.path.split(os.path.abspath(filepath))
+    staging = tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        program.save(os.path.join(staging, name), **save_kwargs)
+        produced = sorted(os.listdir(staging), key=lambda n: n == name)  # the model file last
+        for entry in produced:
+            with atomic_write(os.path.join(folder, entry)) as tmp:
+                os.replace(os.path.join(staging, entry), tmp)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 __all__ = ["SUPPORTED_FORMATS", "export_model", "load_exported"]

@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import zipfile
+import zlib
 
 import h5py
 
@@ -19,7 +20,9 @@ from kerasish.version import __version__
 from kerasish.engine.serialization import deserialize_layer, safe_mode_scope, serialize_layer
 from kerasish.models.model import Model
 
-from .object_registration import active_custom_objects, custom_object_scope
+from .bounded_read import MAX_CONFIG_BYTES, decode_json
+from .file_io import atomic_write, open_h5_for_reading
+from .object_registration import active_custom_objects, custom_object_scope, loading_weight_limit_scope
 from .weights_h5 import read_weights_group, write_weights_group
 
 CONFIG_FILENAME = "config.json"
@@ -54,42 +57,88 @@ def save_model(model, filepath) -> None:
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
         write_weights_group(f, model)
-    with zipfile.ZipFile(filepath, "w", compression=zipfile.ZIP_STORED) as z:
+    # A temporary file renamed into place: a crash or a full disk leaves the
+    # previous file whole.
+    with atomic_write(filepath) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
         z.writestr(METADATA_FILENAME, json.dumps(metadata))
         z.writestr(CONFIG_FILENAME, json.dumps(config))
         z.writestr(WEIGHTS_FILENAME, weights.getvalue())
 
 
+# A zip member that inflates to more than this many times its stored size is
+# a decompression bomb, not a model (kerasish and Keras store members
+# uncompressed; DEFLATE of real weights gains ~1.1x). Small members are let
+# through: only a large expansion can exhaust memory.
+MAX_MEMBER_EXPANSION = 100
+MEMBER_BOMB_FLOOR_BYTES = 64 * 2**20
+# model.weights.h5 may hold float64 copies of float32 weights and an optimizer
+# state up to three times the weights' size: its declared size is bounded by
+# this many times the model's own bytes, plus room for HDF5's metadata.
+WEIGHTS_SIZE_FACTOR = 8
+WEIGHTS_SIZE_SLACK_BYTES = 64 * 2**20
+
+
 def _open_archive(filepath) -> zipfile.ZipFile:
+    """Open the zip and check its member list (only the central directory is
+    read here: no member is inflated or CRC-checked until it is needed)."""
     try:
         z = zipfile.ZipFile(filepath, "r")
-        bad = z.testzip()
     except (zipfile.BadZipFile, EOFError, OSError) as e:
         raise ValueError(f"'{filepath}' is not a valid .keras file (a zip archive): {e}") from e
-    if bad is not None:
+    names = z.namelist()
+    dupes = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
+    if dupes:
         z.close()
-        raise ValueError(f"'{filepath}' is corrupt: the member '{bad}' fails its checksum.")
+        raise ValueError(
+            f"'{filepath}' is not a valid .keras file: the member(s) {dupes} appear more than once "
+            "(which one a reader takes is ambiguous)."
+        )
     return z
+
+
+def _member(z, name, filepath, max_bytes):
+    """Read member ``name`` after checking its declared size against
+    ``max_bytes`` and against its stored size (zip bombs); the CRC is checked
+    as it is read. Raises KeyError when absent."""
+    info = z.getinfo(name)
+    if info.file_size > max_bytes:
+        raise ValueError(
+            f"'{filepath}': the member '{name}' declares {info.file_size} bytes, more than the {max_bytes} "
+            "this model can need; refusing to read it."
+        )
+    if info.file_size > MEMBER_BOMB_FLOOR_BYTES and info.file_size > MAX_MEMBER_EXPANSION * info.compress_size:
+        raise ValueError(
+            f"'{filepath}': the member '{name}' declares {info.file_size} bytes but stores only {info.compress_size}; "
+            "refusing to inflate a potential decompression bomb."
+        )
+    try:
+        return z.read(name)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+        raise ValueError(f"'{filepath}' is corrupt: the member '{name}' cannot be read ({e}).") from e
 
 
 def _read_json(z, name, filepath):
     try:
-        return json.loads(z.read(name).decode("utf-8"))
+        raw = _member(z, name, filepath, MAX_CONFIG_BYTES)
     except KeyError:
         raise ValueError(f"'{filepath}' is not a .keras model file: it has no '{name}'.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"'{filepath}': '{name}' is not valid JSON: {e}") from e
+    return decode_json(raw, filepath, f"'{name}'")
+
+
+def _weights_allowance(model) -> int:
+    nbytes = sum(v.tensor.numel() * v.tensor.element_size() for v in model.weights)
+    return WEIGHTS_SIZE_FACTOR * nbytes + WEIGHTS_SIZE_SLACK_BYTES
 
 
 def _read_weights(z, model, filepath, skip_mismatch=False):
     try:
-        data = z.read(WEIGHTS_FILENAME)
+        data = _member(z, WEIGHTS_FILENAME, filepath, _weights_allowance(model))
     except KeyError:
         names = z.namelist()
         hint = " (Keras wrote its weights as .npz; kerasish reads the .h5 form)" if any(n.endswith(".npz") for n in names) else ""
         raise ValueError(f"'{filepath}' has no '{WEIGHTS_FILENAME}'{hint}.") from None
     try:
-        f = h5py.File(io.BytesIO(data), "r")
+        f = open_h5_for_reading(io.BytesIO(data))
     except OSError as e:
         raise ValueError(f"'{filepath}': '{WEIGHTS_FILENAME}' is not a valid HDF5 file: {e}") from e
     with f:
@@ -101,11 +150,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         config = _read_json(z, CONFIG_FILENAME, filepath)
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(f"'{filepath}': config.json does not describe a model.")
-        with safe_mode_scope(safe_mode):
+        # Each weight the config's layers create is bounded before it is allocated.
+        with safe_mode_scope(safe_mode), loading_weight_limit_scope():
             try:
                 model = deserialize_layer(config, active_custom_objects(custom_objects), source=filepath)
             except (TypeError, KeyError) as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}' from its config: {e}") from e
+            except RecursionError as e:
+                raise ValueError(f"Cannot rebuild the model in '{filepath}': its config is nested too deeply.") from e
         if not isinstance(model, Model):
             raise ValueError(f"'{filepath}' holds a {type(model).__name__}, not a model.")
         compile_config = config.get("compile_config")
@@ -117,8 +169,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 model.compile_from_config(compile_config)
         _read_weights(z, model, filepath)
         try:
-            metadata = json.loads(z.read(METADATA_FILENAME).decode("utf-8"))
-        except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+            metadata = _read_json(z, METADATA_FILENAME, filepath)
+        except ValueError:  # metadata is informative only: a missing or bad one is ignored
             metadata = {}
     names = metadata.get("kerasish_class_names") if isinstance(metadata, dict) else None
     if isinstance(names, list) and all(isinstance(n, str) for n in names):

@@ -39,8 +39,6 @@ JSON) on the model as ``model._legacy_training_config`` and does nothing more.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 import warnings
 
 import h5py
@@ -53,7 +51,9 @@ from kerasish.models.model import Model
 
 from .keras_format import KERAS_FORMAT_VERSION
 from .legacy_config import convert_legacy_config
-from .object_registration import active_custom_objects
+from .bounded_read import MAX_CONFIG_BYTES, check_dataset, decode_json, h5_require
+from .file_io import atomic_write, open_h5_for_reading, open_h5_for_writing
+from .object_registration import active_custom_objects, loading_weight_limit_scope
 from .weight_assign import assign_weights
 
 # HDF5 keeps attributes in the object header, which holds at most 64 KiB: long
@@ -125,33 +125,30 @@ def _has_attribute_list(group, name: str) -> bool:
 
 def _get(group, path: str, filepath, want):
     """``group[path]``, following hard links only; ``want`` is h5py.Group or h5py.Dataset."""
-    current = group
-    for part in path.split("/"):
-        if not part or not isinstance(current, h5py.Group):
-            raise ValueError(f"Invalid path '{path}' in '{filepath}'.")
-        link = current.get(part, getlink=True)
-        if link is None:
-            raise ValueError(f"'{filepath}' is missing '{path}' (under '{group.name}').")
-        if not isinstance(link, h5py.HardLink):
-            raise ValueError(f"'{filepath}': '{path}' is an HDF5 {type(link).__name__}; kerasish does not follow links.")
-        current = current[part]
-    if not isinstance(current, want):
-        raise ValueError(f"'{filepath}': '{current.name}' is not an HDF5 {want.__name__.lower()}.")
-    return current
+    return h5_require(group, path, filepath, want)
 
 
-def _read_array(group, name: str, filepath) -> np.ndarray:
+def _read_array(group, name: str, filepath):
+    """The dataset ``name`` (checked numeric, not yet read: its declared shape
+    is compared with the model's before weight_assign reads it)."""
     ds = _get(group, name, filepath, h5py.Dataset)
-    if ds.dtype.kind not in "biuf":
-        raise ValueError(f"'{filepath}': dataset '{ds.name}' holds {ds.dtype}, not numbers.")
-    return np.asarray(ds[()])
+    check_dataset(ds, filepath)
+    return ds
 
 
 def _decode_json(raw, filepath, what):
-    try:
-        return json.loads(_text(raw), object_hook=_json_hook)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValueError(f"'{filepath}': the '{what}' attribute is not valid JSON ({e}).") from e
+    return decode_json(raw, filepath, f"the '{what}' attribute", object_hook=_json_hook)
+
+
+def _attribute(obj, name, filepath):
+    """Attribute ``name`` of ``obj`` (None when absent), its stored size checked
+    against the config limit before it is read."""
+    if name not in obj.attrs:
+        return None
+    size = h5py.h5a.open(obj.id, name.encode("utf8")).get_storage_size()
+    if size > MAX_CONFIG_BYTES:
+        raise ValueError(f"'{filepath}': the '{name}' attribute is {size} bytes, more than the {MAX_CONFIG_BYTES} a model config may have.")
+    return obj.attrs[name]
 
 
 def _json_hook(d):
@@ -246,16 +243,10 @@ def _check_built(model, action):
 
 def _write_atomically(filepath, write):
     """Write through a temporary file next to ``filepath``, then move it into
-    place: a failure leaves no half-written file (and an older file intact)."""
-    tmp = f"{filepath}.{uuid.uuid4().hex[:12]}.tmp"
-    try:
-        with _open(tmp, "w") as f:
-            write(f)
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    place (file_io.atomic_write): a failure leaves no half-written file (and an
+    older file intact), and HDF5's handle is released even on a full disk."""
+    with atomic_write(filepath) as tmp, open_h5_for_writing(tmp) as f:
+        write(f)
 
 
 def save_weights(model, filepath) -> None:
@@ -393,9 +384,10 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False) -> None:
             The model is left unchanged then.
     """
     _check_built(model, "load")
-    with _open(filepath, "r") as f:
+    with open_h5_for_reading(filepath) as f:
         pairs = _read_pairs(f, model, filepath, skip_mismatch, by_name)
-    assign_weights(pairs, filepath, skip_mismatch=skip_mismatch)
+        # Inside the with: the pairs hold datasets, read only once all fit.
+        assign_weights(pairs, filepath, skip_mismatch=skip_mismatch)
 
 
 # ----------------------------------------------------------------------
@@ -437,10 +429,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         safe_mode: False lets a Lambda layer's stored Python code load (only for
             files you trust).
     """
-    with _open(filepath, "r") as f:
+    with open_h5_for_reading(filepath) as f:
         try:
-            raw = f.attrs.get("model_config")
-            raw_training = f.attrs.get("training_config")
+            raw = _attribute(f, "model_config", filepath)
+            raw_training = _attribute(f, "training_config", filepath)
         except (OSError, KeyError, RuntimeError) as e:
             raise OSError(f"Cannot read '{filepath}' (damaged file?): {e}") from e
         if raw is None:
@@ -455,17 +447,20 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             config = convert_legacy_config(config)
         except (TypeError, KeyError, IndexError, AttributeError) as e:
             raise ValueError(f"'{filepath}': cannot read its model config ({type(e).__name__}: {e}).") from e
-        with safe_mode_scope(safe_mode):
+        # Each weight the config's layers create is bounded before it is allocated.
+        with safe_mode_scope(safe_mode), loading_weight_limit_scope():
             try:
                 model = deserialize_layer(config, active_custom_objects(custom_objects), source=filepath)
             except ValueError as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}': {e}") from e
+            except RecursionError as e:
+                raise ValueError(f"Cannot rebuild the model in '{filepath}': its config is nested too deeply.") from e
             except (TypeError, KeyError, IndexError) as e:
                 raise ValueError(f"Cannot rebuild the model in '{filepath}' from its config: {type(e).__name__}: {e}") from e
         if not isinstance(model, Model):
             raise ValueError(f"'{filepath}' holds a {type(model).__name__}, not a model.")
         pairs = _read_pairs(f, model, filepath, skip_mismatch=False, by_name=False)
-    assign_weights(pairs, filepath)
+        assign_weights(pairs, filepath)
     if compile and raw_training is not None:
         model._legacy_training_config = _decode_json(raw_training, filepath, "training_config")
     return model

@@ -194,3 +194,49 @@ def enable_unsafe_deserialization() -> None:
     ``keras.config.enable_unsafe_deserialization()``. Only for files you trust."""
     global _unsafe_everywhere
     _unsafe_everywhere = True
+
+
+# The largest single weight (in bytes) a model rebuilt from a file's config may
+# create: a config is data chosen by whoever wrote the file, and a Dense of
+# 400 GB must be refused before torch's allocator (or the OOM killer) sees it.
+# 16 GiB holds any single weight of a real model (a 7B LLM's largest is ~1 GiB).
+DEFAULT_MAX_LOADED_WEIGHT_BYTES = 16 * 2**30
+
+
+def loading_weight_limit() -> int | None:
+    """The byte limit on each weight created while a model is rebuilt from a
+    file's config (inside :func:`loading_weight_limit_scope`); None outside."""
+    return getattr(_state, "weight_limit", None)
+
+
+@contextlib.contextmanager
+def loading_weight_limit_scope(max_bytes: int | None = None):
+    """Within this block, every weight a layer creates while it builds is
+    checked against ``max_bytes`` before it is allocated (Layer._maybe_build).
+
+    The loaders (``load_model``) open it around rebuilding the model from the
+    file's config. Open it yourself around ``load_model`` with a larger limit
+    to load a model with a bigger single weight; the innermost scope counts.
+
+    Args:
+        max_bytes: the limit per weight in bytes; None uses the enclosing
+            scope's limit, or :data:`DEFAULT_MAX_LOADED_WEIGHT_BYTES`.
+
+    Example:
+        >>> from kerasish.saving.object_registration import loading_weight_limit, loading_weight_limit_scope
+        >>> with loading_weight_limit_scope(2**20):
+        ...     loading_weight_limit()
+        1048576
+        >>> loading_weight_limit() is None
+        True
+    """
+    previous = getattr(_state, "weight_limit", None)
+    if max_bytes is None:
+        max_bytes = previous if previous is not None else DEFAULT_MAX_LOADED_WEIGHT_BYTES
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
+        raise ValueError(f"loading_weight_limit_scope: max_bytes must be a positive int, got {max_bytes!r}")
+    _state.weight_limit = max_bytes
+    try:
+        yield max_bytes
+    finally:
+        _state.weight_limit = previous

@@ -9,6 +9,7 @@ Keras's packing: ``x`` alone, ``(x, y)`` or ``(x, y, sample_weight)``, with
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 
 import torch
@@ -71,6 +72,37 @@ def _weigh_by_class(table, y, sw):
     return w if sw is None else sw * w
 
 
+def no_data_reason(x) -> str:
+    """Why an input gave no batch, in words, for the messages below."""
+    paths = getattr(x, "file_paths", None)
+    if paths is not None:
+        return (f"none of the {len(paths)} image files of this dataset could be decoded (see the warnings naming "
+                "them)")
+    return "the dataset, DataLoader or generator yielded no batch (empty, or already exhausted)"
+
+
+def warn_ran_out(batches_seen, expected, where="training", stacklevel=3):
+    """Keras's warning when the input runs out before an epoch's steps, with
+    how many batches this epoch got.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as w:
+        ...     warnings.simplefilter("always")
+        ...     warn_ran_out(0, 5)
+        >>> str(w[0].message).split(";")[0]
+        'Your input ran out of data'
+    """
+    got = f"{batches_seen} of {expected}" if expected else f"{batches_seen}"
+    stop = "interrupting training" if where == "training" else f"the {where} logs hold no metrics"
+    warnings.warn(
+        f"Your input ran out of data; {stop}. Make sure that your dataset or generator can generate at least "
+        f"`steps_per_epoch * epochs` batches. You may need to use the `.repeat()` function when building your "
+        f"dataset. (This {where} epoch got {got} batches.)",
+        stacklevel=stacklevel,
+    )
+
+
 class EpochIterator:
     """One pass over the data per call of :meth:`enumerate_epoch`.
 
@@ -88,6 +120,8 @@ class EpochIterator:
         self.data = D.make_data(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps,
                                 generator=generator, shard=shard, split_evenly=split_evenly)
         self._class_table = class_weight_table(class_weight, device)
+        self.batches_seen = 0  # in the last epoch
+        self.ran_out = False  # the last epoch ended before its steps, or had no batch at all
 
     @property
     def num_batches(self):
@@ -99,9 +133,20 @@ class EpochIterator:
         return self.data.batch_scale
 
     def enumerate_epoch(self, generator=None):
-        """``(step, data)`` for each batch, ``data`` packed as Keras packs it."""
+        """``(step, data)`` for each batch, ``data`` packed as Keras packs it.
+
+        Afterwards ``batches_seen`` is the number of batches handed out and
+        ``ran_out`` says whether the data ended early: no batch at all, or
+        fewer than ``steps`` (an exhausted generator).
+        """
         table = self._class_table
+        self.batches_seen = 0
+        self.ran_out = False
         for step, (x, y, sw) in enumerate(self.data.epoch(generator)):
             if table is not None and y is not None:
                 sw = _weigh_by_class(table, y, sw)
+            self.batches_seen = step + 1
             yield step, pack_x_y_sample_weight(x, y, sw)
+        # Reached only when the data ended: a caller's `break` closes this generator at its yield.
+        steps = getattr(self.data, "steps", None)
+        self.ran_out = self.batches_seen == 0 or (steps is not None and self.batches_seen < steps)

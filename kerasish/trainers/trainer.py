@@ -39,8 +39,8 @@ from kerasish.metrics.metric import Metric
 from kerasish.ops.core import convert_to_numpy
 from kerasish.trainers import data_adapter as D
 from kerasish.trainers.compile_utils import CompileLoss, CompileMetrics, LossTracker, apply_output_activation
-from kerasish.trainers.epoch_iterator import (EpochIterator, _weigh_by_class, class_weight_table, pack_x_y_sample_weight,
-                                              unpack_x_y_sample_weight)
+from kerasish.trainers.epoch_iterator import (EpochIterator, _weigh_by_class, class_weight_table, no_data_reason,
+                                              pack_x_y_sample_weight, unpack_x_y_sample_weight, warn_ran_out)
 from kerasish.trainers.strategies import SingleDevice, strategy_for_run
 
 
@@ -788,6 +788,7 @@ class Trainer:
         start = self._initial_epoch if self._initial_epoch is not None else initial_epoch
         self._initial_epoch = None
         epoch_logs = {}
+        seen_any = False  # a batch in this fit: without one, there was no data at all
         try:
             for epoch in range(start, epochs):
                 self.reset_metrics()
@@ -811,9 +812,20 @@ class Trainer:
                     strategy.on_step_error(e, f"averaging gradients (epoch {epoch + 1}, step {step + 1})")
                     raise
                 strategy.end_epoch(self)
-                epoch_logs = self._float_logs(self._get_metrics_result_or_logs(logs))
+                if data.ran_out and not self.stop_training:
+                    if not seen_any and data.batches_seen == 0:
+                        raise ValueError(f"fit() got no data: {no_data_reason(x)}. Nothing was trained.")
+                    warn_ran_out(data.batches_seen, data.num_batches)
+                seen_any = seen_any or data.batches_seen > 0
+                # An epoch without a batch reports no training metrics (not
+                # the zeros of metrics that saw nothing), and ends the fit:
+                # the input is exhausted, as Keras's warning says.
+                empty_epoch = data.batches_seen == 0
+                epoch_logs = {} if empty_epoch else self._float_logs(self._get_metrics_result_or_logs(logs))
+                if empty_epoch:
+                    self.stop_training = True
                 if val is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self._evaluate_data(val, cbs)
+                    val_logs = self._evaluate_data(val, cbs, where="validation")
                     epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if strategy.agree_to_stop(self.stop_training):
@@ -829,7 +841,9 @@ class Trainer:
     # ------------------------------------------------------------------
     # evaluate / predict
     # ------------------------------------------------------------------
-    def _evaluate_data(self, data, cbs=None):
+    def _evaluate_data(self, data, cbs=None, where="evaluate", x=None):
+        """Runs ``test_step`` over ``data``; for no batch at all, ``evaluate``
+        raises (as Keras) and validation warns and reports no metrics."""
         strategy = self._strategy
         self.reset_metrics()
         self.eval()
@@ -846,6 +860,15 @@ class Trainer:
                 _check_step_logs(logs, "test_step")
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)
+        if data.batches_seen == 0:
+            if where == "evaluate":
+                raise ValueError(f"evaluate() got no data: {no_data_reason(x)}.")
+            warn_ran_out(0, data.num_batches, where)
+            if cbs is not None:
+                cbs.on_test_end({})
+            return {}
+        if data.ran_out:
+            warn_ran_out(data.batches_seen, data.num_batches, where)
         strategy.reduce_metrics(self)  # sums over every process's piece: the exact figures
         logs = self._float_logs(self._get_metrics_result_or_logs(logs))
         if cbs is not None:
@@ -865,7 +888,7 @@ class Trainer:
                              split_evenly=False)
         verbose = _resolve_verbose(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.num_batches)
-        logs = self._evaluate_data(data, cbs)
+        logs = self._evaluate_data(data, cbs, x=x)
         if return_dict:
             return logs
         return self._flatten_metrics_in_order(logs)
@@ -915,7 +938,7 @@ class Trainer:
                     cbs.on_predict_batch_end(step, {"outputs": outs})
         cbs.on_predict_end()
         if chunks is None:
-            raise ValueError("predict() got no data.")
+            raise ValueError(f"predict() got no data: {no_data_reason(x)}.")
         with torch.inference_mode():
             arrays = [_numpy(strategy.gather_predictions([torch.as_tensor(t) for t in c], sizes)) for c in chunks]
         if builtin:

@@ -20,7 +20,9 @@ Differences from Keras (which returns a ``tf.data.Dataset``):
   tf.data's shuffle buffer of ``8 * batch_size``, so the batch order within an
   epoch differs from TensorFlow's (the split itself is identical);
 * a file that cannot be decoded is skipped with a warning naming it (the batch
-  is one image smaller) where tf.data would stop with an error;
+  is one image smaller) where tf.data would stop with an error; so is a file
+  whose header declares more pixels than ``max_image_pixels`` (PIL's
+  decompression-bomb limit by default), before it is decoded;
 * ``"lanczos3"``, ``"lanczos5"``, ``"gaussian"``, ``"mitchellcubic"``
   interpolations are not available on torch (as in Keras's torch backend);
   ``"area"`` is torch's adaptive average pooling;
@@ -43,7 +45,7 @@ from kerasish.config import image_data_format
 from kerasish.distribution import is_chief
 from kerasish.distribution.data_parallel import active
 from kerasish.distribution.sharding import ShardedBatchSampler
-from kerasish.utils.image_utils import _TORCH_MODES, resize_images
+from kerasish.utils.image_utils import _TORCH_MODES, open_image_header, resize_images, resolve_max_image_pixels
 
 # Keras's list, plus WebP, which torchvision decodes and the Keras 3 docs' torch
 # users meet in real folders; pass formats=KERAS_ALLOWLIST_FORMATS for Keras's counts.
@@ -179,14 +181,18 @@ def check_validation_split_arg(validation_split, subset, shuffle, seed):
 
 # ----------------------------------------------------------------------------- decoding
 
-def _decode(path, num_channels):
-    """One file -> uint8 (or float for 16-bit) tensor (C, H, W)."""
+def _decode(path, num_channels, max_pixels=None):
+    """One file -> uint8 (or float for 16-bit) tensor (C, H, W); ``ValueError``
+    for an image declaring more than ``max_pixels`` pixels, before decoding."""
     from torchvision.io import ImageReadMode, decode_image
 
     with open(path, "rb") as f:
         data = f.read()
     if not data:
         raise ValueError("empty file")
+    # The header alone (PIL's open is lazy) says how big the decoded image
+    # would be: a few MB of PNG can declare 50000x50000 pixels (7.5 GB).
+    open_image_header(data, max_pixels, path).close()
     mode = {1: ImageReadMode.GRAY, 3: ImageReadMode.RGB, 4: ImageReadMode.RGB_ALPHA}[num_channels]
     try:
         with warnings.catch_warnings():  # torchvision 0.29 flags its decoders as moving to TorchCodec
@@ -223,8 +229,9 @@ class _BatchLoader(torch.utils.data.Dataset):
     """Map-style dataset whose items are whole batches: given a list of sample
     indices it returns ``(images, labels, bad_files)`` built in the worker."""
 
-    def __init__(self, paths, labels, image_size, num_channels, interpolation, crop, pad, channels_first):
+    def __init__(self, paths, labels, image_size, num_channels, interpolation, crop, pad, channels_first, max_pixels=None):
         self.paths = list(paths)
+        self.max_pixels = max_pixels
         self.labels = labels
         self.image_size = tuple(int(s) for s in image_size)
         self.num_channels = num_channels
@@ -245,7 +252,7 @@ class _BatchLoader(torch.utils.data.Dataset):
         for i in indices:
             path = self.paths[i]
             try:
-                img = _decode(path, c)
+                img = _decode(path, c, self.max_pixels)
             except Exception as e:  # unreadable or corrupt: skip, reported by the main process
                 bad.append((path, f"{type(e).__name__}: {e}"))
                 continue
@@ -302,7 +309,7 @@ class ImageDirectoryDataset:
 
     def __init__(self, paths, labels, class_names, label_mode, num_classes, image_size, num_channels, interpolation,
                  crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size, shuffle, seed, num_workers,
-                 persistent_workers=None, prefetch_factor=None, pin_memory=False):
+                 persistent_workers=None, prefetch_factor=None, pin_memory=False, max_image_pixels=None):
         self.class_names = class_names
         self.file_paths = list(paths)
         self.label_mode = label_mode
@@ -325,7 +332,8 @@ class ImageDirectoryDataset:
                 label_tensor[torch.arange(len(idx))[valid], idx[valid]] = 1.0
         self._labels = label_tensor
         self._loader_ds = _BatchLoader(self.file_paths, label_tensor, image_size, num_channels, interpolation,
-                                       crop_to_aspect_ratio, pad_to_aspect_ratio, data_format == "channels_first")
+                                       crop_to_aspect_ratio, pad_to_aspect_ratio, data_format == "channels_first",
+                                       resolve_max_image_pixels(max_image_pixels))
         self._sampler = _EpochBatches(len(self.file_paths), batch_size or 1, shuffle, seed)
         self.num_workers = int(num_workers)
         self._persistent = (self.num_workers > 0) if persistent_workers is None else bool(persistent_workers and self.num_workers > 0)
@@ -396,7 +404,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
                                  batch_size=32, image_size=(256, 256), shuffle=True, seed=None, validation_split=None,
                                  subset=None, interpolation="bilinear", follow_links=False, crop_to_aspect_ratio=False,
                                  pad_to_aspect_ratio=False, data_format=None, verbose=True, num_workers=None,
-                                 formats=None, **kwargs):
+                                 formats=None, max_image_pixels=None, **kwargs):
     """Generates a dataset of image batches from a directory of class folders.
 
     With ``main_directory/class_a/*.jpg`` and ``main_directory/class_b/*.jpg``,
@@ -438,6 +446,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
             ``min(4, os.cpu_count())``; 0 decodes in the main process).
         formats: kerasish extension: allowed file extensions (default
             Keras's ``ALLOWLIST_FORMATS``).
+        max_image_pixels: kerasish extension: a file whose header declares
+            more pixels is skipped with a warning naming it, before it is
+            decoded (default ``kerasish.utils.image_utils.MAX_IMAGE_PIXELS``,
+            i.e. PIL's decompression-bomb limit ``Image.MAX_IMAGE_PIXELS``).
         **kwargs: ``persistent_workers``, ``prefetch_factor``, ``pin_memory``
             for the ``DataLoader``; ``format`` is accepted for Keras scripts
             (``"tf"`` / ``"grain"`` both give this torch dataset).
@@ -500,6 +512,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         num_workers = _default_workers()
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
         raise ValueError(f"`num_workers` must be a non-negative int, got num_workers={num_workers!r}")
+    max_image_pixels = resolve_max_image_pixels(max_image_pixels)  # here: the workers may not see a changed module setting
     formats = ALLOWLIST_FORMATS if formats is None else tuple(f.lower() if f.startswith(".") else "." + f.lower() for f in formats)
 
     if seed is None:
@@ -517,7 +530,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     def make(p, l, shuffle_):
         return ImageDirectoryDataset(p, l, class_names, label_mode, num_classes, image_size, num_channels, interpolation,
                                      crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size, shuffle_, seed,
-                                     num_workers, **loader_kwargs)
+                                     num_workers, max_image_pixels=max_image_pixels, **loader_kwargs)
 
     if subset == "both":
         p_train, l_train = get_training_or_validation_split(paths, labels, validation_split, "training", verbose)

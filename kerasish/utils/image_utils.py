@@ -29,6 +29,93 @@ except ImportError:  # pragma: no cover - PIL comes with torchvision
     PIL_INTERPOLATION_METHODS = {}
 
 
+#: Most pixels an image file may declare before it is decoded (width x height,
+#: times the frames of an animated GIF, which are all decoded). ``None``: PIL's
+#: decompression-bomb rule, ``PIL.Image.MAX_IMAGE_PIXELS`` (89,478,485 by
+#: default) read at each call. Images above it are refused from their header,
+#: before a pixel is decoded. PIL itself refuses images above twice its own
+#: ``Image.MAX_IMAGE_PIXELS`` when it opens them: to read larger images, raise
+#: that as well.
+MAX_IMAGE_PIXELS = None
+
+
+def resolve_max_image_pixels(max_image_pixels=None):
+    """The pixel limit in force: ``max_image_pixels`` if given, else
+    :data:`MAX_IMAGE_PIXELS`, else PIL's ``Image.MAX_IMAGE_PIXELS``
+    (``None`` there means no limit).
+
+    Example:
+        >>> resolve_max_image_pixels(1000)
+        1000
+    """
+    if max_image_pixels is None:
+        max_image_pixels = MAX_IMAGE_PIXELS
+    if max_image_pixels is None and pil_image is not None:
+        max_image_pixels = pil_image.MAX_IMAGE_PIXELS
+    if max_image_pixels is None:
+        return None
+    if isinstance(max_image_pixels, bool) or not isinstance(max_image_pixels, (int, np.integer)) or max_image_pixels <= 0:
+        raise ValueError(f"`max_image_pixels` must be a positive int or None, got max_image_pixels={max_image_pixels!r}")
+    return int(max_image_pixels)
+
+
+def check_image_pixels(img, max_image_pixels, source="image"):
+    """Refuses a lazily opened PIL image (``Image.open`` reads only the
+    header) whose declared size is above ``max_image_pixels``.
+
+    Args:
+        img: a PIL image, not yet loaded.
+        max_image_pixels: the limit (``None``: no limit).
+        source: the file, for the message.
+
+    Raises:
+        ValueError: the image declares more pixels than the limit.
+
+    Example:
+        >>> check_image_pixels(pil_image.new("L", (20, 10)), 100, "a.png")
+        Traceback (most recent call last):
+        ...
+        ValueError: Image file a.png declares 20x10 pixels (200 in all), more than max_image_pixels=100 (a possible decompression bomb): refusing to decode it.
+    """
+    if max_image_pixels is None:
+        return
+    width, height = img.size
+    # torchvision decodes every frame of an animated GIF (n_frames scans the
+    # file's blocks without decoding them); other formats decode one frame.
+    frames = int(getattr(img, "n_frames", 1)) if img.format == "GIF" else 1
+    pixels = width * height * frames
+    if pixels > max_image_pixels:
+        in_frames = f" x {frames} frames" if frames > 1 else ""
+        raise ValueError(
+            f"Image file {source} declares {width}x{height}{in_frames} pixels ({pixels} in all), more than "
+            f"max_image_pixels={max_image_pixels} (a possible decompression bomb): refusing to decode it."
+        )
+
+
+def open_image_header(data, max_image_pixels, source="image"):
+    """``PIL.Image.open`` on bytes (or a binary file object), refusing
+    images above the pixel limit (:func:`check_image_pixels`); nothing is
+    decoded yet.
+
+    Raises:
+        ValueError: above the limit (PIL's own ``DecompressionBombError``
+            included), naming ``source``.
+        PIL.UnidentifiedImageError: not an image PIL recognizes (as
+            ``keras.utils.load_img``).
+    """
+    _need_pil()
+    try:
+        img = pil_image.open(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data)
+    except pil_image.DecompressionBombError as e:
+        raise ValueError(f"Image file {source}: {e}") from None
+    try:
+        check_image_pixels(img, max_image_pixels, source)
+    except BaseException:
+        img.close()
+        raise
+    return img
+
+
 def _data_format(data_format):
     if data_format is None:
         data_format = image_data_format()
@@ -138,7 +225,8 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
     img.save(path, format=file_format or None, **kwargs)
 
 
-def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False):
+def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False,
+             max_image_pixels=None):
     """Loads an image into a PIL Image.
 
     Args:
@@ -149,6 +237,9 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
             ``"bicubic"``, ``"hamming"``, ``"box"``, ``"lanczos"``.
         keep_aspect_ratio: crop the centre to the target aspect ratio before
             resizing, instead of distorting.
+        max_image_pixels: kerasish extension: refuse (``ValueError``, before
+            decoding) an image declaring more pixels than this; default
+            :data:`MAX_IMAGE_PIXELS`, i.e. PIL's ``Image.MAX_IMAGE_PIXELS``.
 
     Returns:
         A PIL Image.
@@ -158,13 +249,14 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
         >>> batch = img_to_array(image)[None]  # doctest: +SKIP
     """
     _need_pil()
+    limit = resolve_max_image_pixels(max_image_pixels)
     if isinstance(path, io.BytesIO):
-        img = pil_image.open(path)
+        img = open_image_header(path, limit)
     elif isinstance(path, (pathlib.Path, bytes, str)):
         if isinstance(path, pathlib.Path):
             path = str(path.resolve())
         with open(path, "rb") as f:
-            img = pil_image.open(io.BytesIO(f.read()))
+            img = open_image_header(f.read(), limit, path)
     else:
         raise TypeError(f"path should be path-like or io.BytesIO, not {type(path)}")
     if color_mode == "grayscale":
