@@ -267,17 +267,7 @@ class Layer(nn.Module):
 
     @property
     def weights(self) -> list[Variable]:
-        out, seen = [], set()
-        for v in self._variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for sub in self._sublayers():
-            for v in sub.weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return unique_variables([*self._variables, *(v for sub in self._sublayers() for v in sub.weights)])
 
     variables = weights
 
@@ -697,6 +687,16 @@ class Layer(nn.Module):
 
 
 _JSON_TYPES = (str, int, float, bool, type(None))
+
+
+def unique_variables(variables) -> list:
+    """``variables`` without repeats (a weight shared by two layers counts once), in first-seen order."""
+    out, seen = [], set()
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
 
 
 def _auto_config(cls, args, kwargs):

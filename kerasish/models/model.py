@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from kerasish.distribution import data_parallel
-from kerasish.engine.layer import Layer, _shapes_of, _to_tensor
+from kerasish.engine.layer import Layer, _shapes_of, _to_tensor, unique_variables
 from kerasish.engine.serialization import safe_mode_scope, serialize_layer
 from kerasish.trainers.trainer import Trainer
 
@@ -93,16 +93,7 @@ class Model(Trainer, Layer):
 
     @property
     def weights(self):
-        out, seen = [], set()
-        for v in self._variables:
-            seen.add(id(v))
-            out.append(v)
-        for layer in self.layers:
-            for v in layer.weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return unique_variables([*self._variables, *(v for layer in self.layers for v in layer.weights)])
 
     variables = weights
 
@@ -110,14 +101,7 @@ class Model(Trainer, Layer):
     def trainable_weights(self):
         if not self.trainable:
             return []
-        out = [v for v in self._variables if v.trainable]
-        seen = {id(v) for v in out}
-        for layer in self.layers:
-            for v in layer.trainable_weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return unique_variables([*(v for v in self._variables if v.trainable), *(v for layer in self.layers for v in layer.trainable_weights)])
 
     trainable_variables = trainable_weights
 
