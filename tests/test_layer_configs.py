@@ -48,6 +48,20 @@ CASES = {
     "RandomContrast": (dict(factor=0.2, value_range=(0, 1), seed=1), (4, 4, 2)),
     "RandomBrightness": (dict(factor=0.2, value_range=(0, 1), seed=1), (4, 4, 2)),
     "RandomCrop": (dict(height=3, width=3, seed=1), (5, 5, 2)),
+    "Conv1D": (dict(filters=4, kernel_size=3, strides=2, padding="causal", groups=1), (9, 2)),
+    "MaxPooling1D": (dict(pool_size=3, strides=2, padding="same"), (7, 2)),
+    "AveragePooling1D": (dict(pool_size=2), (6, 2)),
+    "GlobalAveragePooling1D": (dict(keepdims=True), (5, 2)),
+    "GlobalMaxPooling1D": ({}, (5, 2)),
+    "UpSampling1D": (dict(size=3), (4, 2)),
+    "ZeroPadding1D": (dict(padding=(1, 2)), (4, 2)),
+    "Cropping1D": (dict(cropping=(1, 0)), (4, 2)),
+    "RepeatVector": (dict(n=3), (4,)),
+    "SpatialDropout1D": (dict(rate=0.3), (4, 2)),
+    "Embedding": (dict(input_dim=10, output_dim=3, mask_zero=True), (5,)),
+    "LSTM": (dict(units=3, return_sequences=True), (4, 2)),
+    "GRU": (dict(units=3, go_backwards=True), (4, 2)),
+    "SimpleRNN": (dict(units=3, use_bias=False), (4, 2)),
 }
 MERGE_CASES = {
     "Add": {}, "Subtract": {}, "Multiply": {}, "Average": {}, "Maximum": {}, "Minimum": {},
@@ -65,7 +79,7 @@ def exported_layer_classes():
 
 
 def test_every_exported_layer_is_covered():
-    skip = {"InputLayer", "Lambda", "TensorOp", "Dot"}  # covered in test_engine / test_layers_core / test_layers_merging
+    skip = {"InputLayer", "Lambda", "TensorOp", "Dot", "Bidirectional"}  # covered in test_engine / test_layers_core / test_layers_merging / test_layers_rnn
     missing = set(exported_layer_classes()) - set(CASES) - set(MERGE_CASES) - skip
     assert not missing, f"add config cases for {sorted(missing)}"
 

@@ -343,7 +343,16 @@ def _tiny_functional():
 # others are made with their defaults.
 _REQUIRED_ARGS = {
     "Activation": {"activation": "relu"},
+    "Embedding": {"input_dim": 5, "output_dim": 2},
+    "LSTM": {"units": 2},
+    "GRU": {"units": 2},
+    "SimpleRNN": {"units": 2},
+    "Bidirectional": {"layer": kerasish.layers.LSTM(2)},
     "CenterCrop": {"height": 2, "width": 3},
+    "Conv1D": {"filters": 2, "kernel_size": 3},
+    "Convolution1D": {"filters": 2, "kernel_size": 3},
+    "RepeatVector": {"n": 2},
+    "SpatialDropout1D": {"rate": 0.5},
     "Conv2D": {"filters": 2, "kernel_size": 3},
     "Convolution2D": {"filters": 2, "kernel_size": 3},
     "Conv2DTranspose": {"filters": 2, "kernel_size": 3},

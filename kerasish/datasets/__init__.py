@@ -1,8 +1,10 @@
 """``kerasish.datasets``: the Keras built-in datasets as numpy arrays.
 
-``mnist``, ``fashion_mnist``, ``cifar10`` and ``cifar100``, each with a
-``load_data()`` that returns ``(x_train, y_train), (x_test, y_test)`` exactly
-as Keras does (same shapes, dtypes, values, channels_last images). Files are
+``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb`` and
+``reuters``, each with a ``load_data()`` that returns
+``(x_train, y_train), (x_test, y_test)`` exactly as Keras does (same shapes,
+dtypes, values, channels_last images; word-id sequences for the text sets,
+which also have ``get_word_index()``). Files are
 downloaded once from the URLs Keras uses, checked against known checksums and
 cached in ``~/.kerasish/datasets`` (``$KERASISH_HOME/datasets``).
 
@@ -13,6 +15,6 @@ Example:
     ((60000, 28, 28), dtype('uint8'))
 """
 
-from kerasish.datasets import cifar10, cifar100, fashion_mnist, mnist
+from kerasish.datasets import cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 
-__all__ = ["cifar10", "cifar100", "fashion_mnist", "mnist"]
+__all__ = ["cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters"]

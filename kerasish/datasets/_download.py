@@ -52,10 +52,14 @@ ORIGINS: dict[str, str] = {
     "t10k-images-idx3-ubyte.gz": _KERAS_BUCKET + "t10k-images-idx3-ubyte.gz",
     "cifar-10-python.tar.gz": _TORONTO + "cifar-10-python.tar.gz",
     "cifar-100-python.tar.gz": _TORONTO + "cifar-100-python.tar.gz",
+    "imdb.npz": _KERAS_BUCKET + "imdb.npz",
+    "imdb_word_index.json": _KERAS_BUCKET + "imdb_word_index.json",
+    "reuters.npz": _KERAS_BUCKET + "reuters.npz",
+    "reuters_word_index.json": _KERAS_BUCKET + "reuters_word_index.json",
 }
 
 #: ``(algorithm, hex digest)`` of every dataset file, keyed like ORIGINS.
-#: MNIST and CIFAR: the sha256 values in Keras's ``keras/src/datasets``.
+#: MNIST, CIFAR, IMDB and Reuters: the values in Keras's ``keras/src/datasets``.
 #: Fashion-MNIST (Keras checks none): the md5 values published by Zalando
 #: in the Fashion-MNIST README (also used by torchvision).
 CHECKSUMS: dict[str, tuple[str, str] | None] = {
@@ -66,6 +70,11 @@ CHECKSUMS: dict[str, tuple[str, str] | None] = {
     "t10k-images-idx3-ubyte.gz": ("md5", "bef4ecab320f06d8554ea6380940ec79"),
     "cifar-10-python.tar.gz": ("sha256", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"),
     "cifar-100-python.tar.gz": ("sha256", "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7"),
+    # IMDB and Reuters: Keras's values (sha256 for the .npz, md5 for the JSON).
+    "imdb.npz": ("sha256", "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"),
+    "imdb_word_index.json": ("md5", "bfafd718b763782e994055a2d397834f"),
+    "reuters.npz": ("sha256", "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"),
+    "reuters_word_index.json": ("md5", "4d44cc38712099c9e383dc6e5f11a921"),
 }
 
 _CHUNK = 1 << 20

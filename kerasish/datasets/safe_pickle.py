@@ -1,8 +1,12 @@
-"""A pickle reader that runs no code the file names: for the CIFAR archives.
+"""A pickle reader that runs no code the file names: for the CIFAR archives
+and the IMDB / Reuters ``.npz`` files.
 
 The CIFAR "python version" archives hold Python 2 pickles of numpy arrays and
-lists. ``pickle.load`` would call any function or class the file names (the
-``GLOBAL`` / ``STACK_GLOBAL`` opcodes), which is how a pickle runs code.
+lists; ``imdb.npz`` and ``reuters.npz`` hold numpy *object* arrays of Python
+lists of ints, which the ``.npy`` format stores as a pickle (:func:`load_npz`
+reads them, with object arrays allowed only there). ``pickle.load`` would
+call any function or class the file names (the ``GLOBAL`` / ``STACK_GLOBAL``
+opcodes), which is how a pickle runs code.
 :class:`RestrictedUnpickler` resolves those names to a handful of small
 validating stand-ins written here and refuses everything else, so reading a
 hostile file raises ``pickle.UnpicklingError`` and nothing runs.
@@ -31,10 +35,13 @@ import math
 import pickle
 import re
 import struct
+import zipfile
 
 import numpy as np
 
 _NUMERIC_CODE = re.compile(r"^(?:b1|[iuf][1248]|f2|f16|c8|c16|c32)$")
+# numpy's object dtype as pickled on 32- and 64-bit builds.
+_OBJECT_CODE = re.compile(r"^O[48]$")
 
 #: Default cap on the bytes read from one pickle and on the bytes of the
 #: result (array data, strings), shared references counted each time.
@@ -48,6 +55,9 @@ _MAX_DEPTH = 20
 # What may be hashed while loading (dict keys, set items): hashing a tuple
 # is recursive and uncached, so a shared tuple tree would hash for ever.
 _HASHABLE_ATOMS = (str, bytes, int, float, bool, type(None))
+# Leaves that hold no bytes worth counting: a list of only these (IMDB's
+# reviews, millions of ids) is measured and finished in one step.
+_NUMBERS = frozenset({int, float, bool, complex, type(None)})
 
 
 class PickleLimitError(pickle.UnpicklingError, ValueError):
@@ -80,15 +90,16 @@ class _DTypeSpec:
     """Record of a pickled ``numpy.dtype(code, align, copy)`` plus its state.
 
     Only plain numeric codes (``u1``, ``i8``, ``f4``...) are accepted, with
-    no fields, sub-arrays or object items.
+    no fields, sub-arrays or object items (see :class:`_ObjectDTypeSpec`).
     """
 
     code = None
     byteorder = "|"
+    allow_object = False
 
     def __init__(self, code, align=False, copy=False, *rest):
         code = _text(code, "dtype code")
-        if rest or not _NUMERIC_CODE.match(code):
+        if rest or not (_NUMERIC_CODE.match(code) or (self.allow_object and _OBJECT_CODE.match(code))):
             raise pickle.UnpicklingError(f"Refusing numpy dtype {code!r} in pickle (only plain numeric dtypes).")
         self.code = code
         self.byteorder = "|"
@@ -103,11 +114,25 @@ class _DTypeSpec:
             raise pickle.UnpicklingError(f"Unexpected byte order in pickle: {order!r}.")
         self.byteorder = order
 
+    @property
+    def is_object(self) -> bool:
+        return self.code is not None and self.code.startswith("O")
+
     def resolve(self) -> np.dtype:
         if self.code is None:
             raise pickle.UnpicklingError("Incomplete numpy dtype in pickle.")
+        if self.is_object:
+            return np.dtype(object)
         dtype = np.dtype(self.code)
         return dtype.newbyteorder(self.byteorder) if self.byteorder in "<>" else dtype
+
+
+class _ObjectDTypeSpec(_DTypeSpec):
+    """:class:`_DTypeSpec` that also accepts numpy's object dtype (``O8``):
+    the array's items are then the pickle's own (already restricted) objects,
+    never pointers, so this is as safe; only :func:`load_npz` enables it."""
+
+    allow_object = True
 
 
 class _ArraySpec:
@@ -120,6 +145,10 @@ class _ArraySpec:
     """
 
     array = None
+    # Object arrays: the pickled items (a list, finished by ``_finish``).
+    items = None
+    shape = None
+    fortran = False
 
     def __setstate__(self, state):
         if not isinstance(state, tuple) or len(state) not in (4, 5):
@@ -129,12 +158,19 @@ class _ArraySpec:
             raise pickle.UnpicklingError(f"Unexpected numpy array shape in pickle: {shape!r}.")
         if not isinstance(dtype, _DTypeSpec):
             raise pickle.UnpicklingError("Unexpected numpy array dtype in pickle.")
+        count = math.prod(shape)  # exact: np.prod in int64 could wrap to a size that matches
+        if dtype.is_object:
+            # numpy pickles an object array's items as a list of the objects.
+            if not isinstance(raw, list) or len(raw) != count:
+                raise pickle.UnpicklingError(
+                    f"numpy object array in pickle must carry a list of {count} items for shape {shape}.")
+            self.items, self.shape, self.fortran = raw, shape, bool(fortran)
+            return
         if isinstance(raw, str):  # pickles read with encoding="latin1"
             raw = raw.encode("latin1")
         if not isinstance(raw, (bytes, bytearray)):
             raise pickle.UnpicklingError("Unexpected numpy array data in pickle.")
         dt = dtype.resolve()
-        count = math.prod(shape)  # exact: np.prod in int64 could wrap to a size that matches
         if len(raw) != count * dt.itemsize:
             raise pickle.UnpicklingError(
                 f"numpy array data in pickle has {len(raw)} bytes, expected {count * dt.itemsize} "
@@ -253,7 +289,13 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
+    def __init__(self, file, *, allow_object_arrays: bool = False, **kwargs):
+        super().__init__(file, **kwargs)
+        self._allow_object_arrays = allow_object_arrays
+
     def find_class(self, module, name):
+        if self._allow_object_arrays and (module, name) == ("numpy", "dtype"):
+            return _ObjectDTypeSpec
         try:
             return _ALLOWED_GLOBALS[(module, name)]
         except (KeyError, TypeError):
@@ -305,18 +347,31 @@ def _measure(obj, limits, depth=0, sizes=None, open_ids=None):
         sizes, open_ids = {}, set()
     if depth > _MAX_DEPTH:
         raise pickle.UnpicklingError("Dataset pickle is nested too deeply.")
+    if type(obj) in _NUMBERS:
+        return (1, 0)
     key = id(obj)
     if key in sizes:
         return sizes[key]
-    if isinstance(obj, _ArraySpec):
+    if type(obj) is list and all(type(v) in _NUMBERS for v in obj):
+        size = (1 + len(obj), 0)
+        if size[0] > limits[0]:
+            raise PickleLimitError(
+                f"Dataset pickle would build at least {size[0]} elements (max_elements={limits[0]}), its shared "
+                "references expanded: refusing it. The file may be corrupted or malicious; raise the limit if it "
+                "is genuine."
+            )
+    elif isinstance(obj, _ArraySpec) and obj.items is None:
         size = (1, 0 if obj.array is None else obj.array.nbytes)
     elif isinstance(obj, (bytes, bytearray, str)):
         size = (1, len(obj))
-    elif isinstance(obj, (dict, list, tuple, set, frozenset)):
+    elif isinstance(obj, (dict, list, tuple, set, frozenset, _ArraySpec)):
         if key in open_ids:
             raise pickle.UnpicklingError("Dataset pickle holds a reference cycle.")
         open_ids.add(key)
-        items = [v for kv in obj.items() for v in kv] if isinstance(obj, dict) else obj
+        if isinstance(obj, _ArraySpec):  # an object array: its items
+            items = obj.items
+        else:
+            items = [v for kv in obj.items() for v in kv] if isinstance(obj, dict) else obj
         elements, nbytes = 1, 0
         for item in items:
             e, b = _measure(item, limits, depth + 1, sizes, open_ids)
@@ -340,10 +395,19 @@ def _measure(obj, limits, depth=0, sizes=None, open_ids=None):
 def _finish(obj, done):
     """The loaded object with the recorders swapped for their arrays; shared
     references stay shared (``done``, by id), as ``pickle.load`` keeps them."""
+    if type(obj) in _NUMBERS:
+        return obj
     key = id(obj)
     if key in done:
         return done[key]
-    if isinstance(obj, _ArraySpec):
+    if type(obj) is list and all(type(v) in _NUMBERS for v in obj):
+        out = obj  # nothing to swap: the unpickler's own fresh list
+    elif isinstance(obj, _ArraySpec) and obj.items is not None:
+        flat = np.empty(len(obj.items), dtype=object)
+        for i, item in enumerate(obj.items):  # one by one: equal-length lists must stay lists
+            flat[i] = _finish(item, done)
+        out = flat.reshape(obj.shape, order="F" if obj.fortran else "C")
+    elif isinstance(obj, _ArraySpec):
         if obj.array is None:
             raise pickle.UnpicklingError("Incomplete numpy array in dataset pickle.")
         out = obj.array
@@ -363,7 +427,8 @@ def _finish(obj, done):
     return out
 
 
-def restricted_load(fileobj, encoding: str = "bytes", max_bytes: int | None = None, max_elements: int | None = None):
+def restricted_load(fileobj, encoding: str = "bytes", max_bytes: int | None = None, max_elements: int | None = None,
+                    allow_object_arrays: bool = False):
     """Read one pickle from a binary file object with :class:`RestrictedUnpickler`.
 
     Args:
@@ -376,6 +441,8 @@ def restricted_load(fileobj, encoding: str = "bytes", max_bytes: int | None = No
         max_elements: most elements in the result (container items and
             leaves, shared references counted each time; default
             :data:`MAX_ELEMENTS`, ten million).
+        allow_object_arrays: also accept numpy object arrays (their items
+            are objects of this same pickle, so no more than the rest).
 
     Returns:
         The loaded object, numpy arrays finished.
@@ -399,7 +466,12 @@ def restricted_load(fileobj, encoding: str = "bytes", max_bytes: int | None = No
     """
     max_bytes = MAX_BYTES if max_bytes is None else int(max_bytes)
     max_elements = MAX_ELEMENTS if max_elements is None else int(max_elements)
-    unpickler = RestrictedUnpickler(_BoundedReader(fileobj, max_bytes), encoding=encoding)
+    return _load(_BoundedReader(fileobj, max_bytes), encoding, max_bytes, max_elements, allow_object_arrays)
+
+
+def _load(reader, encoding, max_bytes, max_elements, allow_object_arrays):
+    """:func:`restricted_load` on a reader that already bounds its bytes."""
+    unpickler = RestrictedUnpickler(reader, encoding=encoding, allow_object_arrays=allow_object_arrays)
     try:
         obj = unpickler.load()
     except (pickle.UnpicklingError, EOFError):
@@ -417,3 +489,84 @@ def restricted_load(fileobj, encoding: str = "bytes", max_bytes: int | None = No
 def restricted_loads(data: bytes, encoding: str = "bytes", max_bytes: int | None = None, max_elements: int | None = None):
     """:func:`restricted_load` on a ``bytes`` object."""
     return restricted_load(io.BytesIO(data), encoding=encoding, max_bytes=max_bytes, max_elements=max_elements)
+
+
+# Elements in a whole IMDB file (50,000 reviews, ~12 million word ids).
+_NPZ_MAX_ELEMENTS = 100_000_000
+
+
+def _read_npy(fileobj, source: str, max_elements: int):
+    version = np.lib.format.read_magic(fileobj)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fileobj)
+    elif version in ((2, 0), (3, 0)):
+        # 3.0 only differs by a UTF-8 header; the layout 2.0's reader skips is the same.
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fileobj)
+    else:
+        raise ValueError(f"Unsupported .npy format version {version} in {source}.")
+    if not dtype.hasobject:
+        fileobj.seek(0)
+        return np.lib.format.read_array(fileobj, allow_pickle=False)
+    if dtype != np.dtype(object):
+        raise ValueError(f"Refusing the structured dtype {dtype} with object fields in {source}.")
+    try:
+        # ``fileobj`` is a bytes buffer of at most MAX_BYTES (load_npz): its reads
+        # cannot allocate past it, so it is read directly, without
+        # _BoundedReader's Python call per opcode (IMDB has ~12 million).
+        out = _load(fileobj, "latin1", MAX_BYTES, max_elements, True)
+    except (pickle.UnpicklingError, EOFError) as e:
+        raise ValueError(f"Could not read the object array {source}: {e}") from e
+    if not isinstance(out, np.ndarray) or out.dtype != object or out.shape != tuple(shape):
+        raise ValueError(f"The object array {source} does not match its header (shape {shape}, dtype object).")
+    return out
+
+
+def load_npz(path: str, max_elements: int | None = None) -> dict:
+    """Read every array of an ``.npz`` file, object arrays included, without
+    ``np.load(allow_pickle=True)``.
+
+    Numeric arrays are read by numpy with pickling disabled. An object array
+    (``dtype=object``, e.g. IMDB's lists of word ids) is stored as a pickle
+    of the whole array; it is read with :class:`RestrictedUnpickler`, object
+    arrays allowed, so it can only hold lists, dicts, strings, numbers and
+    numpy arrays, and must match the shape in its ``.npy`` header.
+
+    Args:
+        path: the ``.npz`` file.
+        max_elements: most elements (ints, lists...) an object array may
+            hold (default 100 million).
+
+    Returns:
+        A dict of the arrays by name (member name without ``.npy``).
+
+    Raises:
+        ValueError: the file is not a readable ``.npz`` (message names it),
+            or an object array holds anything else.
+
+    Example:
+        >>> import io, numpy as np, tempfile, os
+        >>> x = np.empty(2, dtype=object); x[0], x[1] = [1, 2], [3]
+        >>> path = os.path.join(tempfile.mkdtemp(), "seqs.npz")
+        >>> np.savez(path, x=x, y=np.array([0, 1]))
+        >>> arrays = load_npz(path)
+        >>> arrays["x"].tolist(), arrays["y"].tolist()
+        ([[1, 2], [3]], [0, 1])
+    """
+    max_elements = _NPZ_MAX_ELEMENTS if max_elements is None else int(max_elements)
+    arrays = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as raw:
+                    # Members are read one at a time (the zip stream cannot seek),
+                    # at most MAX_BYTES each: a zip bomb stops there.
+                    data = raw.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    raise ValueError(f"The member {member} of {path} is larger than {MAX_BYTES} bytes: refusing it.")
+                buffer = io.BytesIO(data)
+                arrays[member[: -len(".npy")]] = _read_npy(buffer, f"{path}:{member}", max_elements)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise ValueError(f"Could not read the .npz file {path}: {e}") from e
+    return arrays

@@ -7,6 +7,12 @@ NCHW *is* such a tensor, so the switch at the model's edges is a free view,
 and no layer in between has to move data.
 
 Only rank-4 tensors (images) change; every other rank keeps Keras's axis order.
+Sequences ``(batch, steps, channels)`` stay as they are: torch has no
+channels_last memory format for 3-D tensors, so the 2-D rule (a free view to
+the layout the convolution wants) gives nothing there, and Dense, LayerNorm,
+the recurrent layers and Embedding's outputs all want (batch, steps, features).
+A 1-D convolution or pooling turns its input into torch's (N, C, L) with
+``sequence_to_ncl`` (a view) and back with ``ncl_to_sequence``.
 """
 
 from __future__ import annotations
@@ -84,3 +90,16 @@ def map_structure(fn, struct):
     if isinstance(struct, torch.Tensor):
         return fn(struct)
     return struct
+
+
+def sequence_to_ncl(x: torch.Tensor, data_format: str) -> torch.Tensor:
+    """A rank-3 internal tensor -> the (N, C, L) view torch's 1-D ops want.
+
+    channels_last ``(batch, steps, channels)`` is transposed (a view);
+    channels_first is (N, C, L) already."""
+    return x.transpose(1, 2) if data_format == "channels_last" else x
+
+
+def ncl_to_sequence(y: torch.Tensor, data_format: str) -> torch.Tensor:
+    """The inverse of :func:`sequence_to_ncl` (a view)."""
+    return y.transpose(1, 2) if data_format == "channels_last" else y

@@ -48,6 +48,20 @@ from kerasish.layers.preprocessing.random_contrast import RandomContrast
 from kerasish.layers.preprocessing.random_brightness import RandomBrightness
 from kerasish.layers.preprocessing.random_crop import RandomCrop
 
+# --- sequence models: embedding, recurrent ---
+from kerasish.layers.core.embedding import Embedding
+from kerasish.layers.rnn import GRU, LSTM, Bidirectional, SimpleRNN
+
+# --- 1-D layers (sequences) ---
+from kerasish.layers.convolutional.conv1d import Conv1D, Convolution1D
+from kerasish.layers.pooling.pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from kerasish.layers.pooling.global_pooling1d import GlobalAveragePooling1D, GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPooling1D
+from kerasish.layers.reshaping.up_sampling1d import UpSampling1D
+from kerasish.layers.reshaping.zero_padding1d import ZeroPadding1D
+from kerasish.layers.reshaping.cropping1d import Cropping1D
+from kerasish.layers.reshaping.repeat_vector import RepeatVector
+from kerasish.layers.regularization import SpatialDropout1D
+
 from kerasish.engine.serialization import (
     deserialize_layer as _deserialize_layer,
     register_builtin_layers as _register_builtin_layers,
@@ -67,6 +81,9 @@ ALL_OBJECTS = (
     Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D,
     Rescaling, Resizing, CenterCrop, Normalization,
     RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop,
+    Embedding, GRU, LSTM, SimpleRNN, Bidirectional,
+    Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+    UpSampling1D, ZeroPadding1D, Cropping1D, RepeatVector, SpatialDropout1D,
 )
 #: Keras name -> class: each class under its own name, and Keras's aliases.
 ALL_OBJECTS_DICT = {
@@ -78,6 +95,11 @@ ALL_OBJECTS_DICT = {
     "MaxPool2D": MaxPool2D,
     "GlobalAvgPool2D": GlobalAvgPool2D,
     "GlobalMaxPool2D": GlobalMaxPool2D,
+    "Convolution1D": Convolution1D,
+    "AvgPool1D": AvgPool1D,
+    "MaxPool1D": MaxPool1D,
+    "GlobalAvgPool1D": GlobalAvgPool1D,
+    "GlobalMaxPool1D": GlobalMaxPool1D,
 }
 _register_builtin_layers(ALL_OBJECTS_DICT)
 

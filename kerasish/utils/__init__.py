@@ -18,3 +18,7 @@ from kerasish.trainers.epoch_iterator import pack_x_y_sample_weight, unpack_x_y_
 __all__ += ["pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
 from kerasish.saving import CustomObjectScope, custom_object_scope, deserialize_keras_object, get_custom_objects, get_registered_name, get_registered_object, register_keras_serializable, serialize_keras_object
 __all__ += ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable", "serialize_keras_object"]
+# --- sequence data ---
+from kerasish.utils.sequence_utils import pad_sequences
+from kerasish.utils.timeseries_dataset import timeseries_dataset_from_array
+__all__ += ["pad_sequences", "timeseries_dataset_from_array"]

@@ -1,5 +1,6 @@
-"""Regularization layers: Dropout, SpatialDropout2D."""
+"""Regularization layers: Dropout, SpatialDropout1D, SpatialDropout2D."""
 
 from kerasish.layers.regularization.dropout import Dropout, SpatialDropout2D
+from kerasish.layers.regularization.spatial_dropout1d import SpatialDropout1D
 
-__all__ = ["Dropout", "SpatialDropout2D"]
+__all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D"]
