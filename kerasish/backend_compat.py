@@ -31,6 +31,9 @@ __all__ = [
     "disabled_torch_function",
     "fused_adamw_",
     "fused_kernel_devices",
+    "HAS_TORCH_GRU",
+    "gru_sequence",
+    "refresh_rnn_flat_weights",
     "is_exporting",
     "module_has_forward_hooks",
     "optimizer_has_step_hooks",
@@ -197,3 +200,44 @@ def _plain_torch_function(cls, func, types, args=(), kwargs=None):
 #: ``__torch_function__`` with its results unwrapped (the same values, one
 #: ``as_subclass`` alias more per result).
 disabled_torch_function = getattr(torch._C, "_disabled_torch_function_impl", None) or classmethod(_plain_torch_function)
+
+
+# --- the fused GRU kernel ---------------------------------------------------------
+# Private: torch.gru (the aten op nn.GRU.forward calls; not in torch's documented
+# API) and nn.RNNBase._init_flat_weights. Keras's GRU has one (2, 3*units) bias
+# where nn.GRU has two parameters; layers/rnn/gru.py keeps Keras's one parameter
+# and calls the kernel on its two rows, then refreshes the module's list of flat
+# weights (which cuDNN's packed-weights path reads) after replacing its biases.
+# Fallback: the same formula step by step in public ops (slower, same values);
+# without _init_flat_weights the module's stale list is left alone (the GRU's
+# forward never reads it).
+HAS_TORCH_GRU = TORCH_VERSION >= (2, 3) and callable(getattr(torch, "gru", None))
+
+
+def gru_sequence(x, h0, w_ih, w_hh, b_ih, b_hh, training=False, *, fused=None):
+    """torch's GRU over ``x (batch, time, features)`` from ``h0 (1, batch, units)``:
+    ``(outputs (batch, time, units), h (1, batch, units))``. Gates r, z, n as
+    ``nn.GRU``. ``fused=False`` forces the public fallback (tests compare the two).
+    """
+    if (HAS_TORCH_GRU if fused is None else fused):
+        return torch.gru(x, h0, [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, training, False, True)
+    xp = torch.nn.functional.linear(x, w_ih, b_ih)
+    h = h0[0]
+    outs = []
+    for xt in xp.unbind(1):
+        x_r, x_z, x_n = xt.chunk(3, dim=-1)
+        h_r, h_z, h_n = torch.nn.functional.linear(h, w_hh, b_hh).chunk(3, dim=-1)
+        r = torch.sigmoid(x_r + h_r)
+        z = torch.sigmoid(x_z + h_z)
+        n = torch.tanh(x_n + r * h_n)
+        h = (1 - z) * n + z * h
+        outs.append(h)
+    return torch.stack(outs, 1), h.unsqueeze(0)
+
+
+def refresh_rnn_flat_weights(module: torch.nn.Module) -> None:
+    """Rebuild an ``nn.RNNBase``'s flat weight list after its parameters changed
+    (private ``_init_flat_weights``; a no-op where it is missing)."""
+    fn = getattr(module, "_init_flat_weights", None)
+    if callable(fn):
+        fn()

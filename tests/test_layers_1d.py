@@ -1,6 +1,6 @@
-"""The 1-D layer family (Conv1D, MaxPooling1D, AveragePooling1D, the global
-1-D poolings, UpSampling1D, ZeroPadding1D, Cropping1D, RepeatVector,
-SpatialDropout1D) through the layer harness against Keras 3 (torch backend),
+"""The 1-D layer family (Conv1D, Conv1DTranspose, SeparableConv1D,
+DepthwiseConv1D, MaxPooling1D, AveragePooling1D, the global 1-D poolings,
+UpSampling1D, ZeroPadding1D, Cropping1D, RepeatVector, SpatialDropout1D) through the layer harness against Keras 3 (torch backend),
 a numpy reference where Keras's torch backend differs, and small models."""
 
 import math
@@ -106,6 +106,91 @@ def test_conv1d_bad_input():
         L.Conv1D(4, 3, groups=2)(np.zeros((2, 5, 3)))
     with pytest.raises(ValueError, match="kernel_size"):
         L.Conv1D(4, (3, 3))
+
+
+# --- Conv1DTranspose, SeparableConv1D, DepthwiseConv1D -----------------
+
+TRANSPOSE_CASES = [
+    # kernel, strides, padding, output_padding, dilation, steps
+    (3, 1, "valid", None, 1, 6),
+    (3, 2, "same", None, 1, 5),
+    (4, 3, "valid", None, 1, 4),
+    (3, 2, "same", 1, 1, 5),
+    (2, 3, "valid", 2, 1, 4),
+    (5, 4, "same", None, 1, 3),
+    (3, 1, "same", None, 2, 7),
+]
+
+
+@pytest.mark.parametrize("k,s,p,op,d,steps", TRANSPOSE_CASES, ids=[f"k{c[0]}s{c[1]}-{c[2]}-op{c[3]}-d{c[4]}" for c in TRANSPOSE_CASES])
+@pytest.mark.parametrize("df", ["channels_last", "channels_first"])
+def test_conv1d_transpose_parity(layer_test, k, s, p, op, d, steps, df):
+    kw = dict(filters=4, kernel_size=k, strides=s, padding=p, output_padding=op, dilation_rate=d, data_format=df)
+    result = layer_test(L.Conv1DTranspose, kw, input_data=_x(steps, 3, df == "channels_first"), keras_parity=True,
+                        weights=_random_weights, expected_num_trainable_weights=2)
+    assert tuple(result.layer.kernel.shape) == (k, 4, 3)
+
+
+def test_conv1d_transpose_layout_and_errors():
+    layer = L.Conv1DTranspose(5, 3, strides=2, activation="relu")
+    layer.build((None, 6, 2))
+    assert isinstance(layer._torch_module, torch.nn.ConvTranspose1d)
+    k = RNG.standard_normal((3, 5, 2)).astype("float32")
+    layer.kernel.assign(k)
+    np.testing.assert_array_equal(to_numpy(layer._torch_module.weight), k.transpose(2, 1, 0))
+    assert L.Convolution1DTranspose is L.Conv1DTranspose
+    with pytest.raises(ValueError, match="output_padding"):
+        L.Conv1DTranspose(2, 3, strides=2, output_padding=2)
+    with pytest.raises(ValueError, match="padding"):
+        L.Conv1DTranspose(2, 3, padding="causal")
+    with pytest.raises(ValueError, match="3-D input"):
+        L.Conv1DTranspose(2, 3)(np.zeros((1, 4, 4, 2)))
+
+
+SEPARABLE_CASES = [
+    # kernel, strides, dilation, padding, depth_multiplier, steps
+    (3, 1, 1, "valid", 1, 9),
+    (3, 2, 1, "same", 2, 10),
+    (4, 1, 1, "same", 1, 9),
+    (3, 1, 2, "same", 3, 10),
+    (2, 3, 1, "valid", 2, 11),
+]
+
+
+@pytest.mark.parametrize("k,s,d,p,m,steps", SEPARABLE_CASES, ids=[f"k{c[0]}s{c[1]}d{c[2]}-{c[3]}-m{c[4]}" for c in SEPARABLE_CASES])
+@pytest.mark.parametrize("df", ["channels_last", "channels_first"])
+def test_separable_and_depthwise_conv1d_parity(layer_test, k, s, d, p, m, steps, df):
+    x = _x(steps, 3, df == "channels_first")
+    common = dict(kernel_size=k, strides=s, dilation_rate=d, padding=p, depth_multiplier=m, data_format=df)
+    sep = layer_test(L.SeparableConv1D, dict(filters=4, **common), input_data=x, keras_parity=True, weights=_random_weights,
+                     expected_num_trainable_weights=3)
+    assert [tuple(w.shape) for w in sep.layer.weights] == [(k, 3, m), (1, 3 * m, 4), (4,)]
+    dw = layer_test(L.DepthwiseConv1D, common, input_data=x, keras_parity=True, weights=_random_weights,
+                    expected_num_trainable_weights=2)
+    assert [tuple(w.shape) for w in dw.layer.weights] == [(k, 3, m), (3 * m,)]
+
+
+def test_separable_and_depthwise_conv1d_modules_and_errors(layer_test):
+    layer_test(L.SeparableConv1D, dict(filters=2, kernel_size=2, activation="softmax", use_bias=False), input_data=_x(6, 3),
+               keras_parity=True, weights=_random_weights, expected_num_trainable_weights=2)
+    layer = L.DepthwiseConv1D(3, depth_multiplier=2)
+    layer.build((None, 8, 3))
+    conv = layer._torch_module
+    assert isinstance(conv, torch.nn.Conv1d) and conv.groups == 3 and tuple(conv.weight.shape) == (6, 1, 3)
+    k = np.arange(18, dtype="float32").reshape(3, 3, 2)
+    layer.kernel.assign(k)
+    # torch's output channel i * mult + m is Keras's kernel[:, i, m]
+    np.testing.assert_array_equal(to_numpy(conv.weight)[:, 0, :], k.reshape(3, 6).T)
+    layer = L.SeparableConv1D(4, 3)
+    layer.build((None, 8, 3))
+    assert list(dict(layer._torch_module.named_children())) == ["depthwise", "pointwise"]
+    assert L.SeparableConvolution1D is L.SeparableConv1D
+    with pytest.raises(ValueError, match="padding"):
+        L.SeparableConv1D(2, 3, padding="causal")
+    with pytest.raises(ValueError, match="depth_multiplier"):
+        L.DepthwiseConv1D(3, depth_multiplier=0)
+    with pytest.raises(ValueError, match="longer than"):
+        L.DepthwiseConv1D(5)(np.zeros((1, 4, 2)))
 
 
 # --- MaxPooling1D / AveragePooling1D ------------------------------------

@@ -272,3 +272,28 @@ def test_import_and_fit_without_the_private_apis():
     assert old["plain"] and new["plain"]
     a, b = np.array(new["pred"]), np.array(old["pred"])
     np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * np.abs(a).max())
+
+
+# --- the fused GRU kernel (layers/rnn/gru.py) --------------------------------------
+@pytest.mark.parametrize("training", [False, True])
+def test_gru_sequence_fused_matches_public_fallback(rng, training):
+    b, t, f, u = 3, 6, 4, 5
+    x = torch.as_tensor(rng.standard_normal((b, t, f)), dtype=torch.float32)
+    h0 = torch.as_tensor(rng.standard_normal((1, b, u)), dtype=torch.float32)
+    w = [torch.as_tensor(rng.standard_normal(s) * 0.5, dtype=torch.float32).requires_grad_()
+         for s in ((3 * u, f), (3 * u, u), (3 * u,), (3 * u,))]
+    fast = backend_compat.gru_sequence(x, h0, *w, training, fused=True)
+    slow = backend_compat.gru_sequence(x, h0, *w, training, fused=False)
+    for a, c in zip(fast, slow):
+        np.testing.assert_allclose(a.detach().numpy(), c.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g_fast = torch.autograd.grad(fast[0].sum(), w)
+    g_slow = torch.autograd.grad(slow[0].sum(), w)
+    for a, c in zip(g_fast, g_slow):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-4, atol=1e-5)
+    # and nn.GRU itself agrees (the gate's formula is torch's)
+    ref = torch.nn.GRU(f, u, batch_first=True)
+    with torch.no_grad():
+        for p, v in zip((ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0, ref.bias_hh_l0), w):
+            p.copy_(v)
+    np.testing.assert_allclose(ref(x, h0)[0].detach().numpy(), slow[0].detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert backend_compat.HAS_TORCH_GRU == callable(getattr(torch, "gru", None))

@@ -26,7 +26,7 @@ from torch import nn
 from kerasish import constraints, initializers, regularizers, tree
 from kerasish.saving.object_registration import loading_weight_limit
 
-from . import layout
+from . import layout, masking
 from .keras_tensor import KerasTensor, any_symbolic, flatten
 from .naming import auto_name
 from .node import Node
@@ -110,6 +110,8 @@ class Layer(nn.Module):
     # Whether the output is in the layer's own dtype whatever the input's (a
     # layer with weights always is; Rescaling casts uint8 images to float32).
     _outputs_own_dtype = False
+    _call_has_mask = False
+    _overrides_compute_mask = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -118,6 +120,11 @@ class Layer(nn.Module):
         except (TypeError, ValueError):
             params = {}
         cls._call_has_training = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+        # As Keras: a ``mask`` parameter in ``call`` asks for the mask of the
+        # first input (``**kwargs`` does not count).
+        cls._call_has_mask = "mask" in params
+        # As Keras: a class with its own compute_mask supports masking unless it says otherwise.
+        cls._overrides_compute_mask = any("compute_mask" in k.__dict__ for k in cls.__mro__ if k is not Layer and issubclass(k, Layer))
         # Classes written by users (not kerasish's own): their call() output is
         # checked and their constructor arguments recorded for get_config.
         cls._user_class = not cls.__module__.startswith("kerasish.")
@@ -193,14 +200,45 @@ class Layer(nn.Module):
             sub.trainable = value
 
     @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes masks on (``compute_mask``); settable, as in Keras.
+
+        Default: True exactly when the class overrides ``compute_mask``. Layers
+        that keep the timesteps as they are (Dense, Activation, Dropout, ...)
+        set it to True in ``__init__``; see ``docs/sequence_models.md``.
+        """
+        return self.__dict__.get("_supports_masking", type(self)._overrides_compute_mask)
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask(s) of the outputs, for ``inputs`` (Keras layout) and their ``mask``.
+
+        The default passes the input mask on (used only when
+        ``supports_masking`` is True). Override it to make or change a mask;
+        return None for no mask. Masks are boolean tensors, True where a
+        timestep counts, e.g. ``(batch, timesteps)`` for sequences.
+        """
+        return mask
+
+    @property
     def torch_module(self) -> nn.Module:
         """The torch module a model registers for this layer: the native one
         made in ``build`` when there is one, else the layer itself."""
         return self._torch_module if self._torch_module is not None else self
 
     def _sublayers(self) -> list["Layer"]:
-        """Layers tracked as attributes of this one (custom layers, nested models)."""
-        return [m for m in self._modules.values() if isinstance(m, Layer)]
+        """Layers tracked as attributes of this one (custom layers, nested models,
+        and those in a list attribute, as Keras tracks them)."""
+        out = []
+        for m in self._modules.values():
+            if isinstance(m, Layer):
+                out.append(m)
+            elif isinstance(m, _LayerList):
+                out.extend(x for x in m if isinstance(x, Layer))
+        return out
 
     # ------------------------------------------------------------------
     # Weights
@@ -208,8 +246,10 @@ class Layer(nn.Module):
     def _set_torch_module(self, module: nn.Module, attr: str = "module") -> nn.Module:
         """Register the native module that holds this layer's state."""
         # Images run in channels_last memory inside models; 4-D weights in the
-        # same format spare the conv kernels a reorder on every call.
-        module.to(memory_format=torch.channels_last)
+        # same format spare the conv kernels a reorder on every call. Volumes'
+        # 5-D weights take the 3-D format (torch has no 5-D channels_last).
+        five_d = any(p.dim() == 5 for p in module.parameters())
+        module.to(memory_format=torch.channels_last_3d if five_d else torch.channels_last)
         # A plain attribute (not a second child entry, which would duplicate the
         # state_dict keys and send every access through nn.Module.__getattr__).
         object.__setattr__(self, "_torch_module", module)
@@ -468,10 +508,16 @@ class Layer(nn.Module):
 
     def _symbolic_call(self, inputs, *args, **kwargs):
         in_shapes = _shapes_of(inputs)
+        call_kwargs = kwargs
+        if type(self)._call_has_mask and kwargs.get("mask") is None:
+            # the mask the call will get at run time (masking rule 1), for build and shape inference
+            in_masks = masking.masks_of(inputs)
+            if masking.any_mask(in_masks):
+                call_kwargs = {**kwargs, "mask": in_masks}
         try:
             self._check_input(in_shapes)
-            self._build_for_call((inputs,) + args, kwargs)
-            out_shapes = self._output_shapes_for_call((inputs,) + args, kwargs)
+            self._build_for_call((inputs,) + args, call_kwargs)
+            out_shapes = self._output_shapes_for_call((inputs,) + args, call_kwargs)
         except (ValueError, TypeError):
             raise
         except Exception as e:  # a torch error during inference is the user's shape mistake
@@ -482,6 +528,11 @@ class Layer(nn.Module):
         if self._variables or self._sublayers() or type(self)._outputs_own_dtype:
             dtype = self._dtype
         outputs = _make_keras_tensors(out_shapes, dtype)
+        prev = masking.previous_mask(self, (inputs,) + args, kwargs)
+        if self.supports_masking:
+            masking.set_output_masks(outputs, masking.symbolic_masks(self, (inputs,) + args, kwargs, prev))
+        else:
+            masking.warn_dropped(self, prev)
         if self._user_class:
             self.__dict__["_single_symbolic_output"] = isinstance(outputs, KerasTensor)
         Node(self, (inputs,) + args, kwargs, outputs)
@@ -524,6 +575,7 @@ class Layer(nn.Module):
         return super().load_state_dict(*args, **kwargs)
 
     def _eager_call(self, inputs, *args, **kwargs):
+        in_masks = masking.masks_of(inputs)  # before conversion, which may make new tensors
         device = self._device()
         dtype = torch_dtype(self._dtype)
 
@@ -552,9 +604,21 @@ class Layer(nn.Module):
         self._activity_losses = []
         if self._call_has_training:
             kwargs["training"] = training
+        if type(self)._call_has_mask and kwargs.get("mask") is None and masking.any_mask(in_masks):
+            kwargs["mask"] = in_masks
         out = self.call(inputs, *args, **kwargs)
         if self._user_class:
             out = _check_call_output(self, out)
+        prev = kwargs.get("mask")
+        if prev is None:
+            prev = in_masks
+        if self.supports_masking:
+            # no mask in and the default compute_mask: no mask out, nothing to do
+            if (type(self)._overrides_compute_mask or masking.any_mask(prev)) and not all(
+                    masking.get_mask(t) is not None for t in flatten(out)):
+                masking.set_output_masks(out, masking.compute_masks(self, inputs, prev, internal=False))
+        else:
+            masking.warn_dropped(self, prev)
         if self.activity_regularizer is not None:
             for t in flatten(out):
                 self._activity_losses.append(self.activity_regularizer(t) / max(t.shape[0], 1))

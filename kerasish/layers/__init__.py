@@ -50,7 +50,11 @@ from kerasish.layers.preprocessing.random_crop import RandomCrop
 
 # --- sequence models: embedding, recurrent ---
 from kerasish.layers.core.embedding import Embedding
-from kerasish.layers.rnn import GRU, LSTM, Bidirectional, SimpleRNN
+from kerasish.layers.core.masking import Masking
+from kerasish.layers.rnn import (
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM2D, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells,
+    TimeDistributed,
+)
 
 # --- 1-D layers (sequences) ---
 from kerasish.layers.convolutional.conv1d import Conv1D, Convolution1D
@@ -61,6 +65,19 @@ from kerasish.layers.reshaping.zero_padding1d import ZeroPadding1D
 from kerasish.layers.reshaping.cropping1d import Cropping1D
 from kerasish.layers.reshaping.repeat_vector import RepeatVector
 from kerasish.layers.regularization import SpatialDropout1D
+from kerasish.layers.convolutional.conv1d_transpose import Conv1DTranspose, Convolution1DTranspose
+from kerasish.layers.convolutional.separable_conv1d import SeparableConv1D, SeparableConvolution1D
+from kerasish.layers.convolutional.depthwise_conv1d import DepthwiseConv1D
+
+# --- 3-D layers (volumes) ---
+from kerasish.layers.convolutional.conv3d import Conv3D, Convolution3D
+from kerasish.layers.convolutional.conv3d_transpose import Conv3DTranspose, Convolution3DTranspose
+from kerasish.layers.pooling.pooling3d import AveragePooling3D, AvgPool3D, MaxPool3D, MaxPooling3D
+from kerasish.layers.pooling.global_pooling3d import GlobalAveragePooling3D, GlobalAvgPool3D, GlobalMaxPool3D, GlobalMaxPooling3D
+from kerasish.layers.reshaping.up_sampling3d import UpSampling3D
+from kerasish.layers.reshaping.zero_padding3d import ZeroPadding3D
+from kerasish.layers.reshaping.cropping3d import Cropping3D
+from kerasish.layers.regularization import SpatialDropout3D
 
 from kerasish.engine.serialization import (
     deserialize_layer as _deserialize_layer,
@@ -81,9 +98,13 @@ ALL_OBJECTS = (
     Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D,
     Rescaling, Resizing, CenterCrop, Normalization,
     RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop,
-    Embedding, GRU, LSTM, SimpleRNN, Bidirectional,
+    Embedding, Masking, GRU, LSTM, SimpleRNN, Bidirectional,
+    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, TimeDistributed, ConvLSTM2D,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, ZeroPadding1D, Cropping1D, RepeatVector, SpatialDropout1D,
+    Conv1DTranspose, SeparableConv1D, DepthwiseConv1D,
+    Conv3D, Conv3DTranspose, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
+    UpSampling3D, ZeroPadding3D, Cropping3D, SpatialDropout3D,
 )
 #: Keras name -> class: each class under its own name, and Keras's aliases.
 ALL_OBJECTS_DICT = {
@@ -100,6 +121,14 @@ ALL_OBJECTS_DICT = {
     "MaxPool1D": MaxPool1D,
     "GlobalAvgPool1D": GlobalAvgPool1D,
     "GlobalMaxPool1D": GlobalMaxPool1D,
+    "Convolution1DTranspose": Convolution1DTranspose,
+    "SeparableConvolution1D": SeparableConvolution1D,
+    "Convolution3D": Convolution3D,
+    "Convolution3DTranspose": Convolution3DTranspose,
+    "AvgPool3D": AvgPool3D,
+    "MaxPool3D": MaxPool3D,
+    "GlobalAvgPool3D": GlobalAvgPool3D,
+    "GlobalMaxPool3D": GlobalMaxPool3D,
 }
 _register_builtin_layers(ALL_OBJECTS_DICT)
 

@@ -33,6 +33,7 @@ import torch
 
 from kerasish import tree
 from kerasish.engine.layer import _dtype_name
+from kerasish.engine.masking import get_mask, set_mask  # noqa: F401 (losses and metrics read masks here)
 from kerasish.engine.naming import unique_name, to_snake_case
 
 __all__ = [
@@ -52,7 +53,6 @@ __all__ = [
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
 # Attribute name under which a per-element mask rides on a tensor (Keras's name).
-_MASK_ATTR = "_keras_mask"
 
 
 def standardize_reduction(reduction):
@@ -63,17 +63,6 @@ def standardize_reduction(reduction):
             f"{set(REDUCTIONS)}. Received: reduction={reduction!r}"
         )
     return reduction
-
-
-def get_mask(x):
-    """The Keras mask riding on tensor ``x`` (``x._keras_mask``), or None."""
-    return getattr(x, _MASK_ATTR, None)
-
-
-def set_mask(x, mask):
-    """Attach a boolean mask to tensor ``x`` as Keras does (``x._keras_mask``)."""
-    setattr(x, _MASK_ATTR, mask)
-    return x
 
 
 def torch_float_dtype(dtype) -> torch.dtype:

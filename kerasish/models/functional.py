@@ -19,7 +19,7 @@ import torch
 
 from kerasish import tree
 
-from kerasish.engine import layout
+from kerasish.engine import layout, masking
 from kerasish.engine.keras_tensor import KerasTensor, flatten, pack_like
 from kerasish.engine.layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
 from kerasish.engine.node import Node
@@ -382,6 +382,22 @@ class Functional(Model):
 
     def _check_input(self, input_shape):
         self.compute_output_shape(input_shape)
+
+    # A nested model's outputs carry the masks its own graph makes (its run puts
+    # them there), as Keras's do; a mask handed to it is not used (docs/differences.md).
+    @property
+    def supports_masking(self) -> bool:
+        return any(masking.get_mask(t) is not None for t in self._outputs_flat)
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        pass  # derived from the graph
+
+    def _output_masks_spec(self, args, kwargs, prev):
+        """The symbolic masks of a call of this model inside another: those of its own outputs."""
+        masks = [masking.get_mask(t) for t in self._outputs_flat]
+        fresh = [None if m is None else KerasTensor(m.shape, dtype=m.dtype) for m in masks]
+        return pack_like(self._output_struct, fresh)
 
     # ------------------------------------------------------------------
     # Keras properties

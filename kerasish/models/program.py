@@ -37,6 +37,7 @@ from typing import Any
 import torch
 
 from kerasish import tree
+from kerasish.engine import masking
 from kerasish.engine.keras_tensor import KerasTensor, flatten
 from kerasish.engine.layer import Layer, torch_dtype
 from kerasish.engine.node import Node
@@ -70,6 +71,7 @@ class Step:
         release: slots no later step reads, dropped after this one (``passes.release``).
         cast: the dtype floating inputs are cast to first, else None (``passes.casts``).
         call: what runs instead of ``layer.native_call``, else None (``passes.logits``).
+        masking: how masks flow through this step (:class:`MaskStep`), else None.
     """
 
     node: Node
@@ -83,6 +85,23 @@ class Step:
     release: tuple = ()
     cast: torch.dtype | None = None
     call: Callable | None = None
+    masking: MaskStep | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MaskStep:
+    """The mask rules of ``kerasish.engine.masking`` for one step, decided from the declared graph.
+
+    Attributes:
+        first: a template of the step's first argument (:class:`Slot` per tensor):
+            the tensors whose masks are the call's ``previous_mask``.
+        pass_mask: give those masks to the call as ``mask=`` (rule 1).
+        compute: set ``compute_mask``'s result on the outputs (rule 2).
+    """
+
+    first: Any
+    pass_mask: bool
+    compute: bool
 
 
 @dataclass(frozen=True)
@@ -152,11 +171,12 @@ def plan(model) -> Program:
             kind = STRUCTURE
             args = _template(node.call_args, slot_of)
             kwargs = _template(kwargs, slot_of)
+        mask_step = _mask_step(node, slot_of)
         for t in node.output_tensors:
             slot_of[id(t)] = len(slot_of)
         steps.append(Step(node=node, layer=node.layer, arg_kind=kind, args=args, kwargs=kwargs,
                           outs=tuple(slot_of[id(t)] for t in node.output_tensors),
-                          single_out=isinstance(node.outputs, KerasTensor), training=training))
+                          single_out=isinstance(node.outputs, KerasTensor), training=training, masking=mask_step))
     missing = [t for t in model._outputs_flat if id(t) not in slot_of]
     if missing:
         raise ValueError(f"Graph disconnected: output {missing[0]} cannot be computed from the model's inputs.")
@@ -165,6 +185,18 @@ def plan(model) -> Program:
     regularized = tuple(l for l in model._layers if l.activity_regularizer is not None)
     return Program(steps=tuple(steps), input_slots=input_slots, output_slots=tuple(slot_of[id(t)] for t in model._outputs_flat),
                    n_slots=len(slot_of), input_dtypes=input_dtypes, regularized=regularized)
+
+
+def _mask_step(node, slot_of):
+    """The step's :class:`MaskStep`, when masks reach or leave it in the declared graph; else None."""
+    layer = node.layer
+    first = node.call_args[0] if node.call_args else None
+    in_masks = masking.masks_of(first)
+    pass_mask = type(layer)._call_has_mask and node.call_kwargs.get("mask") is None and masking.any_mask(in_masks)
+    compute = layer.supports_masking and any(masking.get_mask(t) is not None for t in node.output_tensors)
+    if not (pass_mask or compute):
+        return None
+    return MaskStep(first=_template(first, slot_of), pass_mask=pass_mask, compute=compute)
 
 
 def _template(struct, slot_of):
@@ -213,9 +245,12 @@ def run(program: Program, flat_inputs, training: bool) -> list:
         tr = training if step.training is None else step.training
         call = step.call or layer.native_call
         kind = step.arg_kind
+        ms = step.masking
         # Arguments are built inside the call: a local name would keep its
         # tensors alive past their release (passes.release).
-        if kind is ONE:
+        if ms is not None:
+            y, prev = _masked_call(step, call, slots, tr)
+        elif kind is ONE:
             y = call(slots[step.args] if cast is None else _cast(slots[step.args], cast), training=tr, **step.kwargs)
         elif kind is LIST:
             y = call([slots[i] for i in step.args] if cast is None else _cast([slots[i] for i in step.args], cast),
@@ -228,6 +263,10 @@ def run(program: Program, flat_inputs, training: bool) -> list:
         else:
             for s, t in zip(step.outs, flatten(y)):
                 slots[s] = t
+        if ms is not None and ms.compute:
+            outs = [slots[s] for s in step.outs]
+            if not all(masking.get_mask(t) is not None for t in outs):
+                masking.set_output_masks(outs, masking.compute_masks(layer, _fill(ms.first, slots), prev, internal=True))
         if layer.activity_regularizer is not None:
             for s in step.outs:
                 # divided by the batch size, as Keras's Layer.__call__ does
@@ -235,3 +274,22 @@ def run(program: Program, flat_inputs, training: bool) -> list:
         for s in step.release:
             slots[s] = None
     return [slots[s] for s in program.output_slots]
+
+
+def _masked_call(step, call, slots, training):
+    """Run a step that passes masks (:class:`MaskStep`); returns its output and the ``previous_mask``."""
+    cast = step.cast
+    if step.arg_kind is ONE:
+        args, kwargs = (slots[step.args],), dict(step.kwargs)
+    elif step.arg_kind is LIST:
+        args, kwargs = ([slots[i] for i in step.args],), dict(step.kwargs)
+    else:
+        args, kwargs = _fill(step.args, slots), _fill(step.kwargs, slots)
+    prev = kwargs.get("mask")
+    if prev is None:
+        prev = masking.masks_of(_fill(step.masking.first, slots))
+        if step.masking.pass_mask:
+            kwargs["mask"] = prev
+    if cast is not None:
+        args = _cast(args, cast)
+    return call(*args, training=training, **kwargs), prev

@@ -22,7 +22,7 @@ from kerasish.ops.nn import (
 from kerasish.ops.numpy import (
     abs, absolute, add, arange, argmax, argmin, clip, concatenate, cumsum, divide, dot, einsum, exp, expand_dims, eye,
     flatten, log, matmul, max, maximum, mean, min, minimum, multiply, norm, one_hot, ones, pad, power, ravel, repeat,
-    reshape, split, sqrt, square, squeeze, stack, std, subtract, sum, tile, transpose, var, where, zeros,
+    reshape, split, sqrt, square, squeeze, stack, std, subtract, sum, take, take_along_axis, tile, transpose, var, where, zeros,
 )
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     "log_softmax", "matmul", "max", "max_pool", "maximum", "mean", "min", "minimum", "moments", "multiply", "norm",
     "one_hot", "ones", "pad", "power", "ravel", "relu", "repeat", "reshape", "shape", "sigmoid", "silu", "softmax",
     "sparse_categorical_crossentropy", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swish",
-    "tile", "transpose", "var", "where", "zeros",
+    "take", "take_along_axis", "tile", "transpose", "var", "where", "zeros",
 ]

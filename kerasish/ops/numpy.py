@@ -405,6 +405,37 @@ def split(x, indices_or_sections, axis=0):
     return list(torch.split(x, sizes, dim=axis))
 
 
+def take(x, indices, axis=None):
+    """Elements of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when None),
+    as ``numpy.take``; negative indices count from the end.
+
+    Example:
+        >>> import torch
+        >>> from kerasish import ops
+        >>> ops.take(torch.arange(6.0).reshape(3, 2), torch.tensor([[2, 0]]), axis=0).tolist()
+        [[[4.0, 5.0], [0.0, 1.0]]]
+    """
+    x = _tt(x)
+    indices = _tt(indices).long()
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = axis % x.dim() if x.dim() else 0
+    size = x.shape[axis]
+    indices = torch.where(indices < 0, indices + size, indices)
+    out = torch.index_select(x, axis, indices.reshape(-1))
+    return out.reshape(tuple(x.shape[:axis]) + tuple(indices.shape) + tuple(x.shape[axis + 1:]))
+
+
+def take_along_axis(x, indices, axis=None):
+    """``numpy.take_along_axis``: pick along ``axis`` with ``indices`` shaped like ``x``."""
+    x = _tt(x)
+    indices = _tt(indices).long()
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    indices = torch.where(indices < 0, indices + x.shape[axis], indices)
+    return torch.take_along_dim(x, indices, dim=axis)
+
+
 def tile(x, repeats):
     """Repeat the whole tensor ``repeats`` times per axis (NumPy ``tile``)."""
     x = _tt(x)

@@ -28,6 +28,7 @@ class ELU(Layer):
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         try:
             a = float(alpha)
         except (TypeError, ValueError):

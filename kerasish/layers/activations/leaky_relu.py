@@ -34,6 +34,7 @@ class LeakyReLU(Layer):
             negative_slope = kwargs.pop("alpha")
             warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.")
         super().__init__(**kwargs)
+        self.supports_masking = True
         try:
             ok = negative_slope is not None and not isinstance(negative_slope, bool) and float(negative_slope) >= 0
         except (TypeError, ValueError):

@@ -47,6 +47,7 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.max_value = _non_negative(max_value, "max_value", "ReLU", allow_none=True)
         self.negative_slope = _non_negative(negative_slope, "negative_slope", "ReLU")
         self.threshold = _non_negative(threshold, "threshold", "ReLU")

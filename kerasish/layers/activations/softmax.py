@@ -42,6 +42,7 @@ class Softmax(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if isinstance(axis, (list, tuple)):
             if not axis or any(isinstance(a, bool) or not isinstance(a, int) for a in axis):
                 raise ValueError(f"Softmax: `axis` must be an int or a non-empty list of ints, got {axis!r}")
@@ -67,6 +68,9 @@ class Softmax(Layer):
         if len(axes) == 1:
             self._set_torch_module(nn.Softmax(dim=layout.internal_axis(axes[0], len(input_shape))))
         self.built = True
+
+    def call(self, inputs, mask=None):
+        return super().call(inputs, mask=mask)
 
     def native_call(self, inputs, training=False, mask=None):
         if mask is not None:

@@ -11,20 +11,21 @@ from kerasish.layers.convolutional.base_conv import BaseConv2D, SpatialPadding, 
 
 
 class DepthwiseKernelLayout:
-    """Keras depthwise kernel ``(kh, kw, in, mult)`` <-> torch grouped
-    ``nn.Conv2d`` weight ``(in * mult, 1, kh, kw)``; torch's output channel
+    """Keras depthwise kernel ``(*k, in, mult)`` <-> torch grouped convolution
+    weight ``(in * mult, 1, *k)``, for any number of spatial axes (``(kh, kw)``
+    for DepthwiseConv2D, ``(k,)`` for DepthwiseConv1D); torch's output channel
     ``i * mult + m`` is Keras's ``kernel[..., i, m]``."""
 
     def __init__(self, in_channels: int, multiplier: int):
         self.in_channels, self.multiplier = in_channels, multiplier
 
     def to_keras(self, w):
-        kh, kw = w.shape[2:]
-        return w.reshape(self.in_channels, self.multiplier, kh, kw).permute(2, 3, 0, 1)
+        k = tuple(w.shape[2:])
+        return w.reshape(self.in_channels, self.multiplier, *k).permute(*range(2, 2 + len(k)), 0, 1)
 
     def from_keras(self, k):
-        kh, kw = k.shape[:2]
-        return k.permute(2, 3, 0, 1).reshape(self.in_channels * self.multiplier, 1, kh, kw)
+        r = k.dim() - 2
+        return k.permute(r, r + 1, *range(r)).reshape(self.in_channels * self.multiplier, 1, *k.shape[:r])
 
 
 def make_depthwise_conv(layer, in_channels, multiplier, bias):

@@ -83,6 +83,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.activation = get_activation(activation, "Activation")
 
     def native_call(self, inputs, training=False):

@@ -42,6 +42,7 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True
         self.units = positive_int(units, "units", "Dense")
         self.activation = get_activation(activation, "Dense")
         self.use_bias = bool(use_bias)

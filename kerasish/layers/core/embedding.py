@@ -32,9 +32,10 @@ class Embedding(Layer):
             matrix (Keras's default ``"uniform"``: RandomUniform(-0.05, 0.05)).
         embeddings_regularizer / activity_regularizer: regularizers.
         embeddings_constraint: constraint applied after each update.
-        mask_zero: whether id 0 is padding; stored in the config and used by
-            ``compute_mask``. kerasish does not yet propagate masks through a
-            model (downstream layers ignore them).
+        mask_zero: whether id 0 is padding: the output then carries the mask
+            ``ids != 0`` (``output._keras_mask``), which mask-aware layers
+            downstream (LSTM, GlobalAveragePooling1D, the losses) follow; see
+            docs/sequence_models.md.
         weights: optional initial ``(input_dim, output_dim)`` matrix.
         input_length: Keras 2's argument, accepted and ignored (as Keras 3 does).
 
@@ -101,7 +102,7 @@ class Embedding(Layer):
         return F.embedding(ids, emb.weight)
 
     def compute_mask(self, inputs, mask=None):
-        """``inputs != 0`` when ``mask_zero``, else None. Nothing consumes it yet."""
+        """``inputs != 0`` when ``mask_zero``, else None."""
         if not self.mask_zero:
             return None
         return torch.as_tensor(inputs) != 0

@@ -23,6 +23,7 @@ class Identity(Layer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.built = True  # no state, as in Keras
 
     def call(self, inputs, training=None):

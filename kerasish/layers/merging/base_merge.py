@@ -87,6 +87,26 @@ class Merge(Layer):
             inputs = [x if isinstance(x, torch.Tensor) else _to_tensor(x) for x in inputs]
         return super().call(inputs, training=training, **kwargs)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule for the element-wise merges: a step counts where it counts
+        in any input (logical OR); no mask when some input has none."""
+        if mask is None:
+            return None
+        self._check_mask_list(inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        out = mask[0]
+        for m in mask[1:]:
+            out = torch.logical_or(out, m)
+        return out
+
+    def _check_mask_list(self, inputs, mask):
+        if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)) or len(mask) != len(inputs):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}): `inputs` and `mask` should be lists of the same length; "
+                f"got {len(inputs) if isinstance(inputs, (list, tuple)) else 'one'} input(s) and mask={mask!r}."
+            )
+
     def native_call(self, inputs, training=False):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): a merge layer should be called on a list of inputs.")

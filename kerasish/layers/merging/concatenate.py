@@ -31,6 +31,24 @@ class Concatenate(Merge):
             raise ValueError(f"Concatenate: `axis` must be an int, got {axis!r}")
         self.axis = axis
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask (all True where an input has none)
+        concatenated along ``axis``; a step counts where any of its entries does."""
+        if mask is None:
+            return None
+        self._check_mask_list(inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                masks.append(torch.ones_like(x, dtype=torch.bool))
+            elif m.dim() < x.dim():
+                masks.append(m.unsqueeze(-1).expand(x.shape))
+            else:
+                masks.append(m.to(torch.bool))
+        return torch.cat(masks, dim=self.axis).any(dim=-1)
+
     def _output_shape(self, shapes):
         cls = "Concatenate"
         ranks = {len(s) for s in shapes}
@@ -149,6 +167,10 @@ class Dot(Merge):
         if len(out) == 1:
             out.append(1)
         return tuple(out)
+
+    def compute_mask(self, inputs, mask=None):
+        # the contracted axes are gone: no mask goes further (as Keras)
+        return None
 
     def native_call(self, inputs, training=False):
         x, y = (layout.to_keras(t) for t in inputs)

@@ -82,6 +82,7 @@ class BatchNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  renorm=False, renorm_clipping=None, renorm_momentum=0.99, synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         cls = "BatchNormalization"
         if isinstance(axis, bool) or not isinstance(axis, int):
             try:

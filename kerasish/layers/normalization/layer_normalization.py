@@ -54,6 +54,7 @@ class LayerNormalization(Layer):
                 "`keras.layers.RMSNormalization` instead."
             )
         super().__init__(**kwargs)
+        self.supports_masking = True
         cls = "LayerNormalization"
         if isinstance(axis, (list, tuple)):
             if not axis or any(isinstance(a, bool) or not isinstance(a, int) for a in axis):

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import torch
 
-from kerasish.engine.layer import Layer
-from kerasish.layers import args as A
+from kerasish.layers.pooling.global_pooling_nd import BaseGlobalPoolingND
 
 
-class BaseGlobalPooling1D(Layer):
-    _native_layout = True
+class BaseGlobalPooling1D(BaseGlobalPoolingND):
+    """The 1-D global poolings: :class:`BaseGlobalPoolingND` over the steps."""
+
+    rank = 1
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = A.normalize_data_format(data_format, type(self).__name__)
-        self.keepdims = bool(keepdims)
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
         # Sequences keep Keras's axis order inside a model (engine/layout.py).
-        self._steps_axis = 1 if self.data_format == "channels_last" else 2
-
-    def _check_input(self, input_shape):
-        if not isinstance(input_shape, tuple) or len(input_shape) != 3:
-            raise ValueError(
-                f"Layer '{self.name}' ({type(self).__name__}) expects a 3-D input (batch, steps, channels), got shape {input_shape}."
-            )
-
-    def compute_output_shape(self, input_shape):
-        if self.data_format == "channels_last":
-            c = input_shape[-1]
-            return (input_shape[0], 1, c) if self.keepdims else (input_shape[0], c)
-        c = input_shape[1]
-        return (input_shape[0], c, 1) if self.keepdims else (input_shape[0], c)
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+        self._steps_axis = self._dims[0]
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling1D):
@@ -62,6 +45,9 @@ class GlobalAveragePooling1D(BaseGlobalPooling1D):
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
         self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        return super().call(inputs, mask=mask)
 
     def native_call(self, inputs, training=False, mask=None):
         if mask is None:

@@ -84,6 +84,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         _check_value(scale, "scale")
         _check_value(offset, "offset")
         self.scale = scale

@@ -104,6 +104,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         cls = type(self).__name__
         self.rate = _check_rate(rate, cls)
         self.noise_shape = _check_noise_shape(noise_shape, cls)

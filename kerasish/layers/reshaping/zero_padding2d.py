@@ -9,26 +9,35 @@ from kerasish.engine.layer import Layer
 from kerasish.layers import args as A
 
 
-def normalize_2d_pairs(value, arg: str, layer: str) -> tuple:
-    """``1`` -> ``((1, 1), (1, 1))``; ``(1, 2)`` -> ``((1, 1), (2, 2))``;
-    ``((t, b), (l, r))`` kept; every entry a non-negative int (Keras's rules for
-    ZeroPadding2D's ``padding`` and Cropping2D's ``cropping``)."""
+_ORDINALS = ("1st", "2nd", "3rd")
+_PAIR_HINTS = {
+    2: "a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple of 2 tuples of 2 ints ((top, bottom), (left, right))",
+    3: "a tuple of 3 ints (symmetric_dim1, symmetric_dim2, symmetric_dim3), or a tuple of 3 tuples of 2 ints "
+       "((left_dim1, right_dim1), (left_dim2, right_dim2), (left_dim3, right_dim3))",
+}
+
+
+def normalize_pairs(value, n: int, arg: str, layer: str) -> tuple:
+    """Keras's rules for the ``padding`` / ``cropping`` of the 2-D and 3-D
+    ZeroPadding and Cropping layers (``n`` spatial axes): ``1`` ->
+    ``((1, 1),) * n``; ``(1, 2)`` -> ``((1, 1), (2, 2))``; a tuple of ``n``
+    pairs kept; every entry a non-negative int."""
     if isinstance(value, bool):
-        raise ValueError(f"{layer}: `{arg}` must be an int, a tuple of 2 ints or a tuple of 2 tuples of 2 ints. Received: {arg}={value!r}")
+        raise ValueError(f"{layer}: `{arg}` must be an int, {_PAIR_HINTS[n]}. Received: {arg}={value!r}")
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"{layer}: `{arg}` cannot be negative. Received: {arg}={value!r}")
-        return ((value, value), (value, value))
+        return ((value, value),) * n
     if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
-        raise ValueError(
-            f"{layer}: `{arg}` should be either an int, a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple "
-            f"of 2 tuples of 2 ints ((top, bottom), (left, right)). Received: {arg}={value!r}"
-        )
-    if len(value) != 2:
-        raise ValueError(f"{layer}: `{arg}` should have two elements. Received: {arg}={value!r}")
-    height = A.normalize_tuple(value[0], 2, f"1st entry of {arg}", layer, allow_zero=True)
-    width = A.normalize_tuple(value[1], 2, f"2nd entry of {arg}", layer, allow_zero=True)
-    return (height, width)
+        raise ValueError(f"{layer}: `{arg}` should be either an int, {_PAIR_HINTS[n]}. Received: {arg}={value!r}")
+    if len(value) != n:
+        raise ValueError(f"{layer}: `{arg}` should have {n} elements. Received: {arg}={value!r}")
+    return tuple(A.normalize_tuple(v, 2, f"{_ORDINALS[i]} entry of {arg}", layer, allow_zero=True) for i, v in enumerate(value))
+
+
+def normalize_2d_pairs(value, arg: str, layer: str) -> tuple:
+    """:func:`normalize_pairs` for the two axes of images."""
+    return normalize_pairs(value, 2, arg, layer)
 
 
 class ZeroPadding2D(Layer):

@@ -8,7 +8,9 @@ import torch
 
 from kerasish.engine.layer import Layer
 from kerasish.engine.serialization import deserialize_layer, serialize_layer
-from kerasish.layers.rnn.base_rnn import FusedRNN
+from kerasish.layers.rnn import gru_cpu
+from kerasish.layers.rnn.gru import KerasBiasGRU
+from kerasish.layers.rnn.rnn import RNN
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -27,7 +29,7 @@ class Bidirectional(Layer):
     """Runs a recurrent layer over the sequence forwards and a copy of it backwards.
 
     Args:
-        layer: a recurrent layer (``LSTM``, ``GRU``, ``SimpleRNN``); a fresh copy
+        layer: a recurrent layer (``LSTM``, ``GRU``, ``SimpleRNN``, ``RNN(cell)``); a fresh copy
             of it (from its config, named ``forward_<name>``) runs forwards.
         merge_mode: ``"concat"`` (default; last axis), ``"sum"``, ``"mul"``,
             ``"ave"``, or None (a list of both outputs).
@@ -40,7 +42,9 @@ class Bidirectional(Layer):
     layer's states followed by the backward layer's. The backward output
     sequence is flipped back into time order before merging, as in Keras. With
     ``return_state``, the forward states then the backward states follow the output.
-    The weights are the forward layer's, then the backward layer's.
+    The weights are the forward layer's, then the backward layer's. A ``mask=``
+    ``(batch, timesteps)`` goes to both layers (masked outputs are zeros when
+    returning sequences, as Keras sets ``zero_output_for_mask``).
 
     Example:
         >>> import numpy as np
@@ -52,13 +56,13 @@ class Bidirectional(Layer):
     _native_layout = True
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-        if not isinstance(layer, FusedRNN):
+        if not isinstance(layer, RNN):
             raise ValueError(
-                f"Bidirectional: `layer` must be a recurrent layer (LSTM, GRU, SimpleRNN); received {layer!r:.200}."
+                f"Bidirectional: `layer` must be a recurrent layer (LSTM, GRU, SimpleRNN, RNN); received {layer!r:.200}."
             )
-        if backward_layer is not None and not isinstance(backward_layer, FusedRNN):
+        if backward_layer is not None and not isinstance(backward_layer, RNN):
             raise ValueError(
-                f"Bidirectional: `backward_layer` must be a recurrent layer (LSTM, GRU, SimpleRNN); received {backward_layer!r:.200}."
+                f"Bidirectional: `backward_layer` must be a recurrent layer (LSTM, GRU, SimpleRNN, RNN); received {backward_layer!r:.200}."
             )
         if merge_mode not in _MERGE_MODES:
             raise ValueError(
@@ -89,6 +93,7 @@ class Bidirectional(Layer):
         self.return_sequences = fwd.return_sequences
         self.return_state = fwd.return_state
         self._initial_weights = list(weights) if weights else None
+        self.supports_masking = True
 
     def build(self, sequences_shape):
         self.forward_layer._maybe_build(sequences_shape)
@@ -108,7 +113,7 @@ class Bidirectional(Layer):
         fwd_state = bwd_state = None
         if initial_state is not None:
             initial_state = list(initial_state)
-            n = self.forward_layer._num_states + self.backward_layer._num_states
+            n = len(self.forward_layer._flat_sizes) + len(self.backward_layer._flat_sizes)
             if len(initial_state) != n:
                 raise ValueError(
                     f"Layer '{self.name}' (Bidirectional) expects {n} initial state tensors (the forward layer's, "
@@ -116,8 +121,12 @@ class Bidirectional(Layer):
                 )
             half = len(initial_state) // 2
             fwd_state, bwd_state = initial_state[:half], initial_state[half:]
-        y = self.forward_layer.native_call(inputs, initial_state=fwd_state, mask=mask, training=training)
-        y_rev = self.backward_layer.native_call(inputs, initial_state=bwd_state, mask=mask, training=training)
+        both = None if initial_state is not None or mask is not None else self._gru_pair(inputs, training)
+        if both is not None:
+            y, y_rev = both
+        else:
+            y = self.forward_layer.native_call(inputs, initial_state=fwd_state, mask=mask, training=training)
+            y_rev = self.backward_layer.native_call(inputs, initial_state=bwd_state, mask=mask, training=training)
         states = []
         if self.return_state:
             states = [*y[1:], *y_rev[1:]]
@@ -139,6 +148,29 @@ class Bidirectional(Layer):
             return out[0]
         return out + states
 
+    def _gru_pair(self, x, training):
+        """Both directions of two plain GRUs in one loop on a CPU (:mod:`gru_cpu`), else None.
+
+        Plain: fused-kernel arguments, no dropout in training, not stateful, the
+        same units; no mask or initial state (the caller checks those)."""
+        f, b = self.forward_layer, self.backward_layer
+        mf, mb = f._torch_module, b._torch_module
+        if not (isinstance(mf, KerasBiasGRU) and isinstance(mb, KerasBiasGRU) and f._fusable and b._fusable):
+            return None
+        if f.go_backwards or not b.go_backwards or f.stateful or b.stateful or f.units != b.units:
+            return None
+        if training and any(l.cell.dropout > 0 or l.cell.recurrent_dropout > 0 for l in (f, b)):
+            return None
+        if x.dim() != 3 or x.shape[1] == 0 or x.dtype != mf.weight_ih_l0.dtype or not gru_cpu.use_cpu_kernel(x):
+            return None  # the layers' own calls check and refuse what is wrong
+        h0 = x.new_zeros(2, x.shape[0], f.units)
+        seq, seq_rev, last, last_rev = gru_cpu.bidirectional_gru(x, h0, [*mf.flat_weights(), *mb.flat_weights()])
+        y = seq if f.return_sequences else last
+        y_rev = seq_rev if b.return_sequences else last_rev
+        if self.return_state:
+            return [y, last], [y_rev, last_rev]
+        return y, y_rev
+
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         shape = self.forward_layer.compute_output_shape(sequences_shape)
         states = []
@@ -157,6 +189,25 @@ class Bidirectional(Layer):
         if len(out) == 1 and not states:
             return out[0]
         return out + [tuple(s) for s in states]
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if self.return_sequences:
+            out = [mask, mask] if self.merge_mode is None else mask
+        else:
+            out = [None, None] if self.merge_mode is None else None
+        if self.return_state:
+            n = len(self.forward_layer.state_size) + len(self.backward_layer.state_size)
+            return (out if isinstance(out, list) else [out]) + [None] * n
+        return out
+
+    def reset_states(self):
+        """Zero both stateful layers' kept states."""
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
+    reset_state = reset_states
 
     def get_config(self):
         return {

@@ -1,9 +1,17 @@
-"""GRU on torch's fused GRU kernel, with Keras's weight layout mapped exactly.
+"""GRU on torch's fused GRU kernel (or the step loop), with Keras's weight layout mapped exactly.
 
 Keras orders the gates z, r, h; torch r, z, n: the kernels' first two gate
 blocks swap places (and transpose). Keras's ``reset_after=True`` GRU (Keras 3's
 default) is torch's GRU formula, ``n = tanh(W_n x + b_in + r * (U_n h + b_hn))``,
 with Keras's ``(2, 3*units)`` bias being torch's ``(bias_ih, bias_hh)``.
+``reset_after=False`` (Keras 1's formula) has no fused kernel: its weights sit in
+an ``nn.GRU`` (Keras's ``(3*units,)`` bias is ``bias_ih``, ``bias_hh`` zero and
+frozen) and it always runs the step loop.
+
+The fused kernel is ``torch.gru`` on Keras's one bias parameter, behind
+``backend_compat.gru_sequence`` (a private op with a public fallback); on a CPU,
+outside compilers, :mod:`kerasish.layers.rnn.gru_cpu` (the same formula, about
+twice as fast as torch's CPU GRU in training).
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from kerasish.engine.layer import torch_dtype
+from kerasish.backend_compat import gru_sequence, refresh_rnn_flat_weights
+from kerasish.layers.rnn import gru_cpu
 from kerasish.layers.rnn.base_rnn import FusedRNN
+from kerasish.layers.rnn.cells import GRUCell
 
 
 def _swap_zr(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -33,6 +43,10 @@ def _bias_to_keras(b):
     return _swap_zr(b, 1)
 
 
+def _bias1_to_keras(b):
+    return _swap_zr(b, 0)
+
+
 class KerasBiasGRU(nn.GRU):
     """``nn.GRU`` (one layer, ``batch_first``) whose two bias vectors are the rows of
     one ``(2, 3*units)`` parameter, ``bias_l0``, so Keras's GRU bias is one weight
@@ -48,39 +62,47 @@ class KerasBiasGRU(nn.GRU):
         del self.bias_ih_l0
         del self.bias_hh_l0
         self.bias_l0 = nn.Parameter(bias)
-        self._init_flat_weights()
+        refresh_rnn_flat_weights(self)
 
     def forward(self, input, hx=None):  # noqa: A002 - torch's argument name
         if hx is None:
             hx = input.new_zeros(1, input.shape[0], self.hidden_size)
         b = self.bias_l0
-        out, h = torch.gru(input, hx, [self.weight_ih_l0, self.weight_hh_l0, b[0], b[1]], True, 1, 0.0,
-                           self.training, False, True)
-        return out, h
+        if gru_cpu.use_cpu_kernel(input):
+            out, last = gru_cpu.gru_sequence(input, hx[0], self.weight_ih_l0, self.weight_hh_l0, b[0], b[1])
+            return out, last.unsqueeze(0)
+        return gru_sequence(input, hx, self.weight_ih_l0, self.weight_hh_l0, b[0], b[1], self.training)
+
+    def flat_weights(self):
+        """``(w_ih, w_hh, b_ih, b_hh)`` in ``nn.GRU``'s layout."""
+        return self.weight_ih_l0, self.weight_hh_l0, self.bias_l0[0], self.bias_l0[1]
 
 
 class GRU(FusedRNN):
-    """Gated Recurrent Unit (Cho et al. 2014), on torch's fused GRU kernel.
+    """Gated Recurrent Unit (Cho et al. 2014): torch's fused GRU kernel when the
+    arguments allow (default activations, ``reset_after=True``, no mask, no
+    dropout in training), the step loop on the same weights otherwise.
 
     Args:
         units: positive int, the size of the output and state.
-        activation / recurrent_activation: must be ``"tanh"`` / ``"sigmoid"``
-            (Keras's defaults; what the fused kernel computes).
+        activation / recurrent_activation: ``"tanh"`` / ``"sigmoid"`` by default.
         use_bias: whether the gates have biases.
         kernel_initializer / recurrent_initializer / bias_initializer:
             ``glorot_uniform`` / ``orthogonal`` / ``zeros`` by default.
-        reset_after: must be True (Keras 3's default; the formula of torch's
-            kernel). ``reset_after=False`` (Keras 1's GRU) is refused.
-        regularizers, constraints and seed: as in Keras.
-        dropout / recurrent_dropout: must be 0.
-        return_sequences / return_state / go_backwards: as in Keras.
-        stateful / unroll: must be False.
+        reset_after: True (Keras 3's default, torch's formula; bias ``(2,
+            3*units)``) or False (reset gate before the recurrent matmul; bias
+            ``(3*units,)``; step loop).
+        regularizers, constraints: as in Keras.
+        dropout / recurrent_dropout / seed: dropout of the inputs / state in
+            training, one mask per sequence.
+        others: ``return_sequences``, ``return_state``, ``go_backwards``,
+            ``stateful``, ``unroll``, ``zero_output_for_mask``, ``use_cudnn`` as :class:`LSTM`.
 
     Input: ``(batch, timesteps, features)``; ``initial_state=[h]`` of shape
-    ``(batch, units)``. Output: ``(batch, units)`` or ``(batch, timesteps,
-    units)``; with ``return_state``, ``[output, h]``. Weights (Keras layout):
-    ``kernel (features, 3*units)``, ``recurrent_kernel (units, 3*units)``,
-    ``bias (2, 3*units)`` (input bias, recurrent bias), gates z, r, h.
+    ``(batch, units)``; ``mask=`` bool ``(batch, timesteps)``. Output: ``(batch,
+    units)`` or ``(batch, timesteps, units)``; with ``return_state``, ``[output,
+    h]``. Weights (Keras layout): ``kernel (features, 3*units)``,
+    ``recurrent_kernel (units, 3*units)``, ``bias``, gates z, r, h.
 
     Example:
         >>> import numpy as np
@@ -89,40 +111,26 @@ class GRU(FusedRNN):
         torch.Size([2, 4])
     """
 
-    _num_states = 1
     _cell_name = "gru_cell"
+    _cell_class = GRUCell
     _has_recurrent_activation = True
 
     def __init__(self, units, *args, reset_after=True, **kwargs):
-        super().__init__(units, *args, **kwargs)
-        if not reset_after:
-            raise ValueError(
-                "GRU: only reset_after=True (Keras 3's default, the formula of torch's fused GRU kernel) is supported; "
-                "got reset_after=False."
-            )
-        self.reset_after = True
+        super().__init__(units, *args, cell_kwargs={"reset_after": reset_after}, **kwargs)
 
-    def build(self, sequences_shape):
-        self.input_dim = int(sequences_shape[-1])
-        dtype = torch_dtype(self._dtype)
-        if self.use_bias:
-            module = KerasBiasGRU(self.input_dim, self.units, dtype=dtype)
-        else:
-            module = nn.GRU(self.input_dim, self.units, bias=False, batch_first=True, dtype=dtype)
-        self._set_torch_module(module)
-        cell = self.cell
-        cell._track_weight(module, "weight_ih_l0", "kernel", to_keras=_kernel_to_keras, from_keras=_kernel_from_keras,
-                           initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                           constraint=self.kernel_constraint)
-        cell._track_weight(module, "weight_hh_l0", "recurrent_kernel", to_keras=_kernel_to_keras,
-                           from_keras=_kernel_from_keras, initializer=self.recurrent_initializer,
-                           regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
-        if self.use_bias:
-            cell._track_weight(module, "bias_l0", "bias", to_keras=_bias_to_keras, from_keras=_bias_to_keras,
-                               initializer=self.bias_initializer, regularizer=self.bias_regularizer,
-                               constraint=self.bias_constraint)
-        self._name_weights()
-        self.built = True
+    reset_after = property(lambda self: self.cell.reset_after)
 
-    def get_config(self):
-        return {**super().get_config(), "reset_after": self.reset_after, "seed": self.seed}
+    def _make_module(self, dtype):
+        if self.use_bias and self.reset_after:
+            return KerasBiasGRU(self.input_dim, self.units, dtype=dtype)
+        return nn.GRU(self.input_dim, self.units, bias=self.use_bias, batch_first=True, dtype=dtype)
+
+    def _weight_map(self, module):
+        out = [("weight_ih_l0", "kernel", _kernel_to_keras, _kernel_from_keras),
+               ("weight_hh_l0", "recurrent_kernel", _kernel_to_keras, _kernel_from_keras)]
+        if self.use_bias:
+            if self.reset_after:
+                out.append(("bias_l0", "bias", _bias_to_keras, _bias_to_keras))
+            else:
+                out.append(("bias_ih_l0", "bias", _bias1_to_keras, _bias1_to_keras))
+        return out
