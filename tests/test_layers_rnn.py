@@ -1044,7 +1044,7 @@ def test_bidirectional_gru_in_one_loop_equals_two_layers(monkeypatch, merge_mode
 
     calls = []
     real = gru_cpu.bidirectional_gru
-    monkeypatch.setattr(gru_cpu, "bidirectional_gru", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(gru_cpu, "bidirectional_gru", lambda *a, **k: calls.append(1) or real(*a, **k))
     joint_outs, joint_grads = run()
     assert calls, "the one-loop path did not run"
     monkeypatch.setattr(gru_cpu, "use_cpu_kernel", lambda t: False)  # torch.gru, each layer on its own

@@ -233,6 +233,7 @@ if sys.argv[1] == "old":
     del torch.utils._foreach_utils._get_fused_kernels_supported_devices
     del torch._fused_adamw_  # (also the fused step's kernel: the CPU then takes the foreach one)
     del torch._C._disabled_torch_function_impl
+    del torch.gru  # the GRU's fused op (nn.GRU's own forward reaches it through torch._VF)
     custom_op, is_exporting = torch.library.custom_op, torch.compiler.is_exporting
     del torch.library.custom_op, torch.compiler.is_exporting  # while kerasish is imported (torch's own code needs them)
 import kerasish
@@ -242,7 +243,8 @@ if sys.argv[1] == "old":
     torch.library.custom_op, torch.compiler.is_exporting = custom_op, is_exporting
 gates = {"custom_op": backend_compat.HAS_CUSTOM_OP, "fused": backend_compat.HAS_FUSED_ADAMW,
          "op": max_pool_kernels._max_pool2d is not None,
-         "private_tf": not isinstance(backend_compat.disabled_torch_function, classmethod)}
+         "private_tf": not isinstance(backend_compat.disabled_torch_function, classmethod),
+         "gru": backend_compat.HAS_TORCH_GRU}
 kerasish.utils.set_random_seed(0)
 L = kerasish.layers
 model = kerasish.Sequential([L.Input((8, 8, 2)), L.Conv2D(4, 3, padding="same", activation="relu"), L.MaxPooling2D(),
@@ -252,7 +254,11 @@ rng = np.random.default_rng(0)
 x, y = rng.random((16, 8, 8, 2), dtype=np.float32), rng.random((16, 3), dtype=np.float32)
 model.fit(x, y, batch_size=8, epochs=2, verbose=0)
 v = model.layers[0].kernel.value
-print(json.dumps({"gates": gates, "pred": model.predict(x, verbose=0).tolist(), "plain": type(v * 1) is torch.Tensor}))
+g = torch.Generator().manual_seed(0)
+gru_args = [torch.randn(s, generator=g) * 0.5 for s in ((2, 5, 3), (1, 2, 4), (12, 3), (12, 4), (12,), (12,))]
+gru_out = backend_compat.gru_sequence(*gru_args)[0].tolist()
+print(json.dumps({"gates": gates, "pred": model.predict(x, verbose=0).tolist(), "plain": type(v * 1) is torch.Tensor,
+                  "gru": gru_out}))
 """
 
 
@@ -267,11 +273,12 @@ def test_import_and_fit_without_the_private_apis():
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     new, old = run("new"), run("old")
-    assert old["gates"] == {"custom_op": False, "fused": False, "op": False, "private_tf": False}
+    assert old["gates"] == {"custom_op": False, "fused": False, "op": False, "private_tf": False, "gru": False}
     assert all(new["gates"].values())
     assert old["plain"] and new["plain"]
     a, b = np.array(new["pred"]), np.array(old["pred"])
     np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * np.abs(a).max())
+    np.testing.assert_allclose(np.array(old["gru"]), np.array(new["gru"]), rtol=1e-5, atol=1e-6)
 
 
 # --- the fused GRU kernel (layers/rnn/gru.py) --------------------------------------

@@ -164,7 +164,8 @@ class Bidirectional(Layer):
         if x.dim() != 3 or x.shape[1] == 0 or x.dtype != mf.weight_ih_l0.dtype or not gru_cpu.use_cpu_kernel(x):
             return None  # the layers' own calls check and refuse what is wrong
         h0 = x.new_zeros(2, x.shape[0], f.units)
-        seq, seq_rev, last, last_rev = gru_cpu.bidirectional_gru(x, h0, [*mf.flat_weights(), *mb.flat_weights()])
+        seq, seq_rev, last, last_rev = gru_cpu.bidirectional_gru(x, h0, [*mf.flat_weights(), *mb.flat_weights()],
+                                                                 want_seq=f.return_sequences or b.return_sequences)
         y = seq if f.return_sequences else last
         y_rev = seq_rev if b.return_sequences else last_rev
         if self.return_state:

@@ -39,38 +39,43 @@ from torch.autograd.function import once_differentiable
 class _GRUSequences(torch.autograd.Function):
     """``D`` GRUs at once (the directions of a Bidirectional GRU: one loop, batched ops).
 
-    ``(x (D, T, B, E), h0 (D, B, U), w_ih (D, 3U, E), w_hh (D, 3U, U), b_ih, b_hh (D, 3U))``
-    -> ``(outputs (D, T, B, U), last states (D, B, U))``; each direction reads its
-    ``x`` from step 0 (the caller reverses a backward direction's steps).
+    ``(x (D, T, B, E), h0 (D, B, U), w_ih (D, 3U, E), w_hh (D, 3U, U), b_ih, b_hh (D, 3U), want_seq)``
+    -> ``(outputs (D, T, B, U) or an empty tensor, last states (D, B, U))``; each
+    direction reads its ``x`` from step 0 (the caller reverses a backward
+    direction's steps). Every buffer is direction-major, so the products over all
+    steps (projections, weight gradients) read them as they lie.
     """
 
     @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, want_seq):
         dirs, steps, batch, features = x.shape
         units = w_hh.shape[2]
         u2 = 2 * units
-        xp = torch.baddbmm(b_ih.unsqueeze(1), x.reshape(dirs, steps * batch, features), w_ih.transpose(1, 2))
-        xp = xp.view(dirs, steps, batch, 3 * units).transpose(0, 1)  # (T, D, B, 3U), a view
-        hs = x.new_empty(steps + 1, dirs, batch, units)  # hs[t]: the states before step t
-        hs[0] = h0
-        rz = x.new_empty(steps, dirs, batch, u2)
-        gh = x.new_empty(steps, dirs, batch, 3 * units)  # W_hh h + b_hh (its n part is needed backwards)
-        n = x.new_empty(steps, dirs, batch, units)
+        xp = torch.baddbmm(b_ih.unsqueeze(1), x.view(dirs, steps * batch, features), w_ih.transpose(1, 2))
+        xp = xp.view(dirs, steps, batch, 3 * units)
+        hs = x.new_empty(dirs, steps + 1, batch, units)  # hs[:, t]: the states before step t
+        hs[:, 0] = h0
+        rz = x.new_empty(dirs, steps, batch, u2)
+        # W_hh h + b_hh of each step (its n part is needed backwards); the biases are put in
+        # for all steps at once, and each step adds its product in place.
+        gh = b_hh[:, None, None, :].expand(dirs, steps, batch, 3 * units).contiguous()
+        n = x.new_empty(dirs, steps, batch, units)
         # Views made once: indexing inside the loop would cost more than the step's arithmetic.
         # The recurrent product is one addmm per direction: CPU bmm on such small matrices is slower.
-        recur = [(b_hh[d], w_hh[d].t(), hs[:, d].unbind(0), gh[:, d].unbind(0)) for d in range(dirs)]
-        h_t, rz_t, n_t = hs.unbind(0), rz.unbind(0), n.unbind(0)
-        xrz_t, xn_t = xp[..., :u2].unbind(0), xp[..., u2:].unbind(0)
-        ghrz_t, ghn_t = gh[..., :u2].unbind(0), gh[..., u2:].unbind(0)
-        r_t, z_t = rz[..., :units].unbind(0), rz[..., units:].unbind(0)
+        recur = [(w_hh[d].t(), hs[d].unbind(0), gh[d].unbind(0)) for d in range(dirs)]
+        h_t, rz_t, n_t = hs.unbind(1), rz.unbind(1), n.unbind(1)
+        xrz_t, xn_t = xp[..., :u2].unbind(1), xp[..., u2:].unbind(1)
+        ghrz_t, ghn_t = gh[..., :u2].unbind(1), gh[..., u2:].unbind(1)
+        r_t, z_t = rz[..., :units].unbind(1), rz[..., units:].unbind(1)
         for t in range(steps):
-            for bias, w_t, h_d, gh_d in recur:
-                torch.addmm(bias, h_d[t], w_t, out=gh_d[t])
+            for w_t, h_d, gh_d in recur:
+                gh_d[t].addmm_(h_d[t], w_t)
             torch.add(xrz_t[t], ghrz_t[t], out=rz_t[t]).sigmoid_()
             torch.addcmul(xn_t[t], r_t[t], ghn_t[t], out=n_t[t]).tanh_()
             torch.lerp(n_t[t], h_t[t], z_t[t], out=h_t[t + 1])
         ctx.save_for_backward(x, w_ih, w_hh, hs, rz, gh, n)
-        return hs[1:].transpose(0, 1).contiguous(), hs[steps].clone()
+        seq = hs[:, 1:].clone() if want_seq else x.new_empty(0)
+        return seq, hs[:, steps].clone()
 
     @staticmethod
     @once_differentiable
@@ -79,22 +84,22 @@ class _GRUSequences(torch.autograd.Function):
         dirs, steps, batch, features = x.shape
         units = w_hh.shape[2]
         u2 = 2 * units
-        d_in = x.new_empty(steps, dirs, batch, 3 * units)  # gradient of the gates' input parts
-        d_gh = x.new_empty(steps, dirs, batch, 3 * units)  # gradient of W_hh h + b_hh
+        d_in = x.new_empty(dirs, steps, batch, 3 * units)  # gradient of the gates' input parts
+        d_gh = x.new_empty(dirs, steps, batch, 3 * units)  # gradient of W_hh h + b_hh
         dh = d_last.clone() if d_last is not None else x.new_zeros(dirs, batch, units)
-        d_seq = d_out.transpose(0, 1).unbind(0) if d_out is not None else None
+        d_seq = d_out.unbind(1) if d_out is not None and d_out.numel() else None
         # Everything the loop multiplies by that does not depend on the incoming gradient,
         # for all steps at once (a few large ops instead of many small ones per step):
         # h' = n + z (h - n), n = tanh(.), r, z = sigmoid(.).
         r, z = rz[..., :units], rz[..., units:]
         one_minus_z = 1.0 - z
         tanh_grad = 1.0 - n * n
-        z_coef = (hs[:steps] - n) * z * one_minus_z  # dz_pre = dh * z_coef
+        z_coef = (hs[:, :steps] - n) * z * one_minus_z  # dz_pre = dh * z_coef
         r_coef = gh[..., u2:] * r * (1.0 - r)  # dr_pre = dn_pre * r_coef
-        omz_t, tg_t, zc_t, rc_t, z_t, r_t = (a.unbind(0) for a in (one_minus_z, tanh_grad, z_coef, r_coef, z, r))
-        dnp_t = d_in[..., u2:].unbind(0)
-        dr_t, dz_t, dghn_t = d_gh[..., :units].unbind(0), d_gh[..., units:u2].unbind(0), d_gh[..., u2:].unbind(0)
-        d_gh_dt = [d_gh[:, d].unbind(0) for d in range(dirs)]
+        omz_t, tg_t, zc_t, rc_t, z_t, r_t = (a.unbind(1) for a in (one_minus_z, tanh_grad, z_coef, r_coef, z, r))
+        dnp_t = d_in[..., u2:].unbind(1)
+        dr_t, dz_t, dghn_t = d_gh[..., :units].unbind(1), d_gh[..., units:u2].unbind(1), d_gh[..., u2:].unbind(1)
+        d_gh_dt = [d_gh[d].unbind(0) for d in range(dirs)]
         dh_next = x.new_empty(dirs, batch, units)
         for t in range(steps - 1, -1, -1):
             if d_seq is not None:
@@ -103,13 +108,13 @@ class _GRUSequences(torch.autograd.Function):
             torch.mul(dh, zc_t[t], out=dz_t[t])
             torch.mul(dn_pre, rc_t[t], out=dr_t[t])
             torch.mul(dn_pre, r_t[t], out=dghn_t[t])
-            carry = dh * z_t[t]
+            torch.mul(dh, z_t[t], out=dh_next)
             for d in range(dirs):
-                torch.addmm(carry[d], d_gh_dt[d][t], w_hh[d], out=dh_next[d])
+                dh_next[d].addmm_(d_gh_dt[d][t], w_hh[d])
             dh, dh_next = dh_next, dh
         d_in[..., :u2] = d_gh[..., :u2]  # r and z take x's and h's parts alike
-        flat_in = d_in.transpose(0, 1).reshape(dirs, steps * batch, 3 * units)
-        flat_gh = d_gh.transpose(0, 1).reshape(dirs, steps * batch, 3 * units)
+        flat_in = d_in.view(dirs, steps * batch, 3 * units)
+        flat_gh = d_gh.view(dirs, steps * batch, 3 * units)
         dx = dh0 = dw_ih = dw_hh = db_ih = db_hh = None
         needs = ctx.needs_input_grad
         if needs[0]:
@@ -117,42 +122,45 @@ class _GRUSequences(torch.autograd.Function):
         if needs[1]:
             dh0 = dh
         if needs[2]:
-            dw_ih = torch.bmm(flat_in.transpose(1, 2), x.reshape(dirs, steps * batch, features))
+            dw_ih = torch.bmm(flat_in.transpose(1, 2), x.view(dirs, steps * batch, features))
         if needs[3]:
-            dw_hh = torch.bmm(flat_gh.transpose(1, 2), hs[:steps].transpose(0, 1).reshape(dirs, steps * batch, units))
+            dw_hh = torch.bmm(flat_gh.transpose(1, 2), hs[:, :steps].reshape(dirs, steps * batch, units))
         if needs[4]:
             db_ih = flat_in.sum(1)
         if needs[5]:
             db_hh = flat_gh.sum(1)
-        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh
+        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
-def gru_sequence(x, h0, w_ih, w_hh, b_ih, b_hh):
+def gru_sequence(x, h0, w_ih, w_hh, b_ih, b_hh, want_seq=True):
     """A GRU over ``x (batch, time, features)`` from ``h0 (batch, units)``:
     ``(outputs (batch, time, units), last state (batch, units))``. Weights in
-    ``nn.GRU``'s layout (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``)."""
-    out, last = _GRUSequences.apply(x.transpose(0, 1).unsqueeze(0), h0.unsqueeze(0), w_ih.unsqueeze(0),
-                                    w_hh.unsqueeze(0), b_ih.unsqueeze(0), b_hh.unsqueeze(0))
-    return out[0].transpose(0, 1), last[0]
+    ``nn.GRU``'s layout (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``).
+    ``want_seq=False``: the outputs are not kept (None is returned for them)."""
+    seq, last = _GRUSequences.apply(x.transpose(0, 1).contiguous().unsqueeze(0), h0.unsqueeze(0), w_ih.unsqueeze(0),
+                                    w_hh.unsqueeze(0), b_ih.unsqueeze(0), b_hh.unsqueeze(0), want_seq)
+    return (seq[0].transpose(0, 1) if want_seq else None), last[0]
 
 
-def bidirectional_gru(x, h0, weights):
+def bidirectional_gru(x, h0, weights, want_seq=True):
     """A forward and a backward GRU over ``x (batch, time, features)`` in one loop.
 
     Args:
         x: the sequences.
         h0: ``(2, batch, units)``: the forward, then the backward initial state.
         weights: ``(w_ih, w_hh, b_ih, b_hh)`` of the forward GRU, then the backward one's.
+        want_seq: whether the outputs of every step are wanted (else None for them).
     Returns:
         ``(forward outputs, backward outputs, forward last state, backward last state)``;
         the backward outputs are in the order the steps ran (last step first), as Keras's
         ``go_backwards`` gives them.
     """
     w = [torch.stack([a, b]) for a, b in zip(weights[:4], weights[4:])]
-    xs = torch.stack([x, x.flip(1)]).transpose(1, 2)  # (2, T, B, E)
-    out, last = _GRUSequences.apply(xs, h0, *w)
-    out = out.transpose(1, 2)  # (2, B, T, U)
-    return out[0], out[1], last[0], last[1]
+    xs = torch.stack([x.transpose(0, 1), x.flip(1).transpose(0, 1)])  # (2, T, B, E), contiguous
+    seq, last = _GRUSequences.apply(xs, h0, *w, want_seq)
+    if not want_seq:
+        return None, None, last[0], last[1]
+    return seq[0].transpose(0, 1), seq[1].transpose(0, 1), last[0], last[1]
 
 
 def use_cpu_kernel(x) -> bool:
