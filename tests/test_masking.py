@@ -294,3 +294,33 @@ def test_a_nested_model_passes_out_the_masks_its_graph_makes():
     ref = inner(x)
     valid = torch.as_tensor(x != 0).unsqueeze(-1).float()
     _close(outer(x), (ref * valid).sum(1) / valid.sum(1), "GAP1D over a nested model's masked output")
+
+
+def test_a_masked_model_keras_saved_loads_and_predicts_the_same(keras, tmp_path):
+    """Keras 3 writes a .keras of Masking -> LSTM(return_sequences) -> TimeDistributed(Dense)
+    -> GlobalAveragePooling1D; kerasish loads it and gives Keras's predictions (masks included)."""
+    seq = np.random.default_rng(8).normal(size=(4, 6, 3)).astype("float32")
+    for i in range(4):
+        seq[i, 6 - i:] = 0.0  # post-padding
+    seq[3, 1] = 0.0  # and a hole inside a sequence
+    inputs = keras.Input((6, 3))
+    h = keras.layers.Masking()(inputs)
+    h = keras.layers.LSTM(5, return_sequences=True)(h)
+    h = keras.layers.TimeDistributed(keras.layers.Dense(2))(h)
+    theirs = keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(h))
+    path = tmp_path / "masked.keras"
+    theirs.save(path)
+    ours = ks.models.load_model(path)
+    _close(ours(seq), theirs(seq), "masked model loaded from Keras's file")
+
+
+def test_keras_saved_embedding_bidirectional_model_loads_with_its_masks(keras, tmp_path):
+    x = _ids(batch=4, steps=6, vocab=15, seed=9)
+    inputs = keras.Input((None,), dtype="int32")
+    h = keras.layers.Embedding(15, 4, mask_zero=True)(inputs)
+    h = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True))(h)
+    h = keras.layers.Bidirectional(keras.layers.LSTM(3))(h)
+    theirs = keras.Model(inputs, keras.layers.Dense(2)(h))
+    theirs.save(tmp_path / "m.keras")
+    ours = ks.models.load_model(tmp_path / "m.keras")
+    _close(ours(x), theirs(x), "Embedding(mask_zero) -> Bidirectional GRU / LSTM from Keras's file")

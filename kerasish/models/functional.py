@@ -520,6 +520,66 @@ def _pack_shapes(struct, shapes):
     return pack(struct)
 
 
+def _refs_in(struct):
+    """The layer names a config structure's ``__keras_tensor__`` references point to."""
+    if isinstance(struct, dict):
+        if struct.get("class_name") == "__keras_tensor__":
+            return [struct["config"]["keras_history"][0]]
+        return [n for v in struct.values() for n in _refs_in(v)]
+    if isinstance(struct, (list, tuple)):
+        return [n for v in struct for n in _refs_in(v)]
+    return []
+
+
+def _is_mask_kwarg(key) -> bool:
+    return key == "mask" or str(key).endswith("_mask")
+
+
+def _without_mask_ops(layer_list):
+    """A Keras 3 config without the operations that only compute masks.
+
+    Keras 3 records the symbolic ops of each ``compute_mask`` (``NotEqual``, ``Any``,
+    ``LogicalOr``, ... from ``keras.src.ops``) as nodes of the graph and passes their
+    outputs as explicit ``mask=`` arguments. kerasish derives the same masks from the
+    layers themselves (engine/masking.py), so those nodes and arguments are dropped;
+    an op whose output feeds anything but masks is kept (and must be known).
+    """
+    ops = {d.get("name") for d in layer_list if str(d.get("module", "")).startswith("keras.src.ops")}
+    if not ops:
+        return layer_list
+    users = defaultdict(set)  # op name -> "mask", "op:<name>" or "data"
+    for d in layer_list:
+        for node in d.get("inbound_nodes", []) or []:
+            for key, value in ((None, node.get("args", [])), *((k, v) for k, v in (node.get("kwargs") or {}).items())):
+                for ref in _refs_in(value):
+                    if ref in ops:
+                        if d.get("name") in ops:
+                            users[ref].add(f"op:{d.get('name')}")
+                        else:
+                            users[ref].add("mask" if key is not None and _is_mask_kwarg(key) else "data")
+    mask_only = set(ops)
+    changed = True
+    while changed:  # an op is mask-only when every user is a mask argument or a mask-only op
+        changed = False
+        for name in list(mask_only):
+            if any(u == "data" or (u.startswith("op:") and u[3:] not in mask_only) for u in users[name]):
+                mask_only.discard(name)
+                changed = True
+    if not mask_only:
+        return layer_list
+    out = []
+    for d in layer_list:
+        if d.get("name") in mask_only:
+            continue
+        nodes = []
+        for node in d.get("inbound_nodes", []) or []:
+            kwargs = {k: v for k, v in (node.get("kwargs") or {}).items()
+                      if not (_is_mask_kwarg(k) and _refs_in(v) and set(_refs_in(v)) <= mask_only)}
+            nodes.append({**node, "kwargs": kwargs})
+        out.append({**d, "inbound_nodes": nodes} if "inbound_nodes" in d else d)
+    return out
+
+
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model from :meth:`Functional.get_config` data
     (also the format Keras 3 writes).
@@ -548,6 +608,7 @@ def functional_from_config(cls, config, custom_objects=None):
     dupes = sorted({str(n) for n in names if names.count(n) > 1}) if len(set(map(str, names))) != len(names) else []
     if dupes:
         raise ValueError(f"Functional config of '{name}': the layer name(s) {dupes} are used by more than one layer; each layer needs its own name.")
+    layer_list = _without_mask_ops(layer_list)
     layers = {}  # by the config's name, which the inbound nodes use
     order = []
     for data in layer_list:

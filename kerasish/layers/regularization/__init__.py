@@ -1,7 +1,6 @@
 """Regularization layers: Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D."""
 
-from kerasish.layers.regularization.dropout import Dropout, SpatialDropout2D
-from kerasish.layers.regularization.spatial_dropout1d import SpatialDropout1D
-from kerasish.layers.regularization.spatial_dropout3d import SpatialDropout3D
+from kerasish.layers.regularization.dropout import Dropout
+from kerasish.layers.regularization.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 
 __all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]

@@ -9,7 +9,6 @@ from torch import nn
 
 from kerasish.engine import layout
 from kerasish.engine.layer import Layer
-from kerasish.layers import args as A
 
 
 def _check_rate(rate, layer):
@@ -156,65 +155,3 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
-
-
-class SpatialDropout2D(Dropout):
-    """Dropout of whole feature maps: in training each channel of each sample
-    is zeroed with probability ``rate`` (the others scaled by ``1 / (1 - rate)``).
-
-    Args:
-        rate: float in [0, 1], the fraction of channels to drop.
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-        seed: optional int; the layer then draws a reproducible sequence of masks.
-
-    Input shape: ``(batch, height, width, channels)`` (channels_last) or
-    ``(batch, channels, height, width)``. Output shape: same as the input.
-
-    The native module is ``nn.Dropout2d``; inside a model the tensor is already
-    NCHW, so ``F.dropout2d`` drops the channels with no transposition.
-
-    Example:
-        >>> import numpy as np
-        >>> from kerasish.layers import SpatialDropout2D
-        >>> y = SpatialDropout2D(0.5)(np.ones((2, 4, 4, 8)), training=True)
-        >>> bool(((y == 0).all(axis=(1, 2)) | (y == 2).all(axis=(1, 2))).all())
-        True
-    """
-
-    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None, **kwargs):
-        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
-        self.data_format = A.normalize_data_format(data_format, "SpatialDropout2D")
-
-    def _native_module(self):
-        return nn.Dropout2d(p=self._p)
-
-    def _check_input(self, input_shape):
-        if not isinstance(input_shape, tuple) or len(input_shape) != 4:
-            raise ValueError(
-                f"Layer '{self.name}' (SpatialDropout2D) expects a 4-D input (batch, height, width, channels), got shape {input_shape}."
-            )
-
-    def native_call(self, inputs, training=False):
-        p = self._p
-        if not training or p == 0.0:
-            return inputs
-        if p == 1.0:
-            return torch.zeros_like(inputs)
-        # channels_last: the internal tensor is NCHW already. channels_first:
-        # the Keras-layout tensor is the NCHW one.
-        x = inputs if self.data_format == "channels_last" else layout.to_keras(inputs)
-        if self._masks is None:
-            y = F.dropout2d(x, p, True)
-        else:
-            y = x * self._masks.keep_mask(x.shape[:2] + (1, 1), 1.0 - p, x)
-        return y if self.data_format == "channels_last" else layout.to_internal(y)
-
-    def get_config(self):
-        # Keras's SpatialDropout config has exactly these keys.
-        return {
-            "rate": self.rate,
-            "seed": self.seed,
-            "name": self.name,
-            "dtype": self.dtype,
-            "data_format": self.data_format,
-        }
