@@ -24,8 +24,9 @@ from kerasish.models.sequential import Sequential
 from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.naming import clear_session
 from kerasish.layers.core.input_layer import Input, InputLayer
+from kerasish.layers.core.input_spec import InputSpec
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random", "tree", "visualization"]
+__all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random", "tree", "visualization"]
 
 # Imported on first use: only tests need it.
 _LAZY_SUBPACKAGES = ("testing",)

@@ -77,6 +77,20 @@ CASES = {
     "GRU": (dict(units=3, go_backwards=True), (4, 2)),
     "SimpleRNN": (dict(units=3, use_bias=False), (4, 2)),
     "ConvLSTM2D": (dict(filters=2, kernel_size=3, padding="same", return_sequences=True), (3, 5, 5, 2)),
+    "GroupNormalization": (dict(groups=2, epsilon=1e-2), (4, 4, 6)),
+    "UnitNormalization": (dict(axis=[1, 2]), (3, 4)),
+    "RMSNormalization": (dict(epsilon=1e-5), (6,)),
+    "GaussianNoise": (dict(stddev=0.2, seed=1), (6,)),
+    "GaussianDropout": (dict(rate=0.3, seed=1), (6,)),
+    "AlphaDropout": (dict(rate=0.3, noise_shape=(None, 1)), (6,)),
+    "ActivityRegularization": (dict(l1=0.01, l2=0.02), (6,)),
+    "AdaptiveAveragePooling1D": (dict(output_size=3), (7, 2)),
+    "AdaptiveAveragePooling2D": (dict(output_size=(2, 3)), (7, 7, 2)),
+    "AdaptiveAveragePooling3D": (dict(output_size=2), (4, 5, 3, 2)),
+    "AdaptiveMaxPooling1D": (dict(output_size=3, data_format="channels_first"), (2, 7)),
+    "AdaptiveMaxPooling2D": (dict(output_size=3), (7, 6, 2)),
+    "AdaptiveMaxPooling3D": (dict(output_size=(2, 1, 2)), (4, 5, 3, 2)),
+    "EinsumDense": (dict(equation="abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de", activation="relu"), (4, 5)),
 }
 MERGE_CASES = {
     "Add": {}, "Subtract": {}, "Multiply": {}, "Average": {}, "Maximum": {}, "Minimum": {},
@@ -97,6 +111,9 @@ def test_every_exported_layer_is_covered():
     skip = {"InputLayer", "Lambda", "TensorOp", "Dot", "Bidirectional"}  # covered in test_engine / test_layers_core / test_layers_merging / test_layers_rnn
     # take a cell / layer / states: their configs are checked against Keras's in test_layers_rnn
     skip |= {"RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "TimeDistributed"}
+    # take several inputs (query, value): their configs are checked against Keras's in test_layers_attention
+    skip |= {"MultiHeadAttention", "Attention", "AdditiveAttention", "GroupedQueryAttention"}
+    skip |= {"Wrapper", "SpectralNormalization", "TorchModuleWrapper"}  # take a layer / module: checked against Keras's in test_layers_misc19
     missing = set(exported_layer_classes()) - set(CASES) - set(MERGE_CASES) - skip
     assert not missing, f"add config cases for {sorted(missing)}"
 

@@ -78,6 +78,25 @@ from kerasish.layers.reshaping.up_sampling3d import UpSampling3D
 from kerasish.layers.reshaping.zero_padding3d import ZeroPadding3D
 from kerasish.layers.reshaping.cropping3d import Cropping3D
 from kerasish.layers.regularization import SpatialDropout3D
+# --- issue 19: more normalization, noise, adaptive pooling ---
+from kerasish.layers.normalization.group_normalization import GroupNormalization
+from kerasish.layers.normalization.unit_normalization import UnitNormalization
+from kerasish.layers.normalization.rms_normalization import RMSNormalization
+from kerasish.layers.regularization.noise import AlphaDropout, GaussianDropout, GaussianNoise
+from kerasish.layers.regularization.activity_regularization import ActivityRegularization
+from kerasish.layers.pooling.adaptive_pooling import (
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+)
+from kerasish.layers.core.input_spec import InputSpec
+from kerasish.layers.core.wrapper import Wrapper
+from kerasish.layers.normalization.spectral_normalization import SpectralNormalization
+from kerasish.layers.core.torch_module_wrapper import TorchModuleWrapper
+# --- issue 19: attention ---
+from kerasish.layers.core.einsum_dense import EinsumDense
+from kerasish.layers.attention import (
+    AdditiveAttention, Attention, GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention,
+)
 
 from kerasish.engine.serialization import (
     deserialize_layer as _deserialize_layer,
@@ -105,6 +124,12 @@ ALL_OBJECTS = (
     Conv1DTranspose, SeparableConv1D, DepthwiseConv1D,
     Conv3D, Conv3DTranspose, MaxPooling3D, AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
     UpSampling3D, ZeroPadding3D, Cropping3D, SpatialDropout3D,
+    GroupNormalization, UnitNormalization, RMSNormalization,
+    GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+    Wrapper, SpectralNormalization, TorchModuleWrapper,
+    EinsumDense, MultiHeadAttention, Attention, AdditiveAttention, GroupedQueryAttention,
 )
 #: Keras name -> class: each class under its own name, and Keras's aliases.
 ALL_OBJECTS_DICT = {
@@ -113,6 +138,7 @@ ALL_OBJECTS_DICT = {
     "SeparableConvolution2D": SeparableConvolution2D,
     "Convolution2DTranspose": Convolution2DTranspose,
     "AvgPool2D": AvgPool2D,
+    "GroupQueryAttention": GroupQueryAttention,  # Keras's exported name of GroupedQueryAttention
     "MaxPool2D": MaxPool2D,
     "GlobalAvgPool2D": GlobalAvgPool2D,
     "GlobalMaxPool2D": GlobalMaxPool2D,

@@ -80,6 +80,14 @@ from kerasish.losses.losses import (
     squared_hinge,
     tversky,
 )
+from kerasish.losses.extra_losses import (
+    CTC,
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    categorical_generalized_cross_entropy,
+    circle,
+    ctc,
+)
 from kerasish.losses.validation import check_targets, loss_kind
 
 # Keras 3 (and legacy Keras 2) short names: these ARE the functions.
@@ -115,6 +123,11 @@ _CLASSES = [
     CategoricalHinge,
     Dice,
     Tversky,
+    Circle,
+    CTC,
+    # Exported by Keras but missing from its look-up table; kept here so its
+    # configs deserialize.
+    CategoricalGeneralizedCrossEntropy,
 ]
 _FUNCTIONS = [
     kl_divergence,
@@ -136,6 +149,9 @@ _FUNCTIONS = [
     categorical_hinge,
     dice,
     tversky,
+    circle,
+    ctc,
+    categorical_generalized_cross_entropy,
 ]
 
 #: Every name :func:`get` accepts -> class or function (Keras's table plus legacy aliases).

@@ -36,7 +36,9 @@ from kerasish.saving import serialization_lib
 from kerasish.losses import is_binary_or_sparse_categorical, loss_kind
 from kerasish.losses.losses import (
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
     huber,
@@ -77,6 +79,15 @@ from kerasish.metrics.confusion_metrics import (
     TrueNegatives,
     TruePositives,
 )
+from kerasish.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    R2Score,
+    concordance_correlation,
+    pearson_correlation,
+)
+from kerasish.metrics.f_score_metrics import F1Score, FBetaScore
+from kerasish.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kerasish.metrics.metric import Metric
 from kerasish.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
@@ -146,6 +157,16 @@ _CLASSES = [
     SparseCategoricalAccuracy,
     TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
+    R2Score,
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    F1Score,
+    FBetaScore,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 ]
 
 #: Names :func:`get` accepts -> class (Keras 3's table: class names, their snake case, short aliases).
@@ -190,6 +211,10 @@ METRIC_FUNCTIONS = {
         binary_crossentropy,
         categorical_crossentropy,
         sparse_categorical_crossentropy,
+        binary_focal_crossentropy,
+        categorical_focal_crossentropy,
+        pearson_correlation,
+        concordance_correlation,
     )
 }
 

@@ -140,3 +140,27 @@ def cast(x, dtype):
 
 def is_tensor(x):
     return isinstance(x, torch.Tensor)
+
+
+def dtype(x):
+    """The Keras dtype name of ``x`` (``"float32"``, ``"int32"``...)."""
+    return standardize_dtype(convert_to_tensor(x).dtype)
+
+
+def saturate_cast(x, dtype):
+    """``x`` cast to ``dtype``, first clipped to that dtype's range so
+    out-of-range values saturate instead of wrapping."""
+    t = convert_to_tensor(x)
+    target = to_torch_dtype(dtype, "saturate_cast")
+    if target == torch.bool or t.dtype == torch.bool:
+        return t.to(target)
+    info = torch.finfo(target) if target.is_floating_point else torch.iinfo(target)
+    if t.is_floating_point() or t.is_complex():
+        # clip in float64 so the bounds of wide int targets stay exact enough
+        lo, hi = float(info.min), float(info.max)
+        if not target.is_floating_point:
+            t = torch.nan_to_num(t)
+        return torch.clamp(t.to(torch.float64), lo, hi).to(target) if not target.is_floating_point else torch.clamp(t, lo, hi).to(target)
+    src = torch.iinfo(t.dtype)
+    lo, hi = max(int(info.min), src.min), min(int(info.max), src.max)
+    return torch.clamp(t, lo, hi).to(target)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from kerasish import backend as _backend
 from kerasish.layers.args import same_padding
+from kerasish.layers.attention import dot_product as _attention
 from kerasish.ops.core import _tensors, convert_to_tensor
 from kerasish.ops.numpy import _floatify, _tt
 
@@ -313,3 +314,54 @@ def binary_crossentropy(target, output, from_logits=False):
     eps = _backend.epsilon()
     o = torch.clamp(o, eps, 1 - eps)
     return -(t * torch.log(o) + (1 - t) * torch.log(1 - o))
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False, flash_attention=None,
+                          attn_logits_soft_cap=None):
+    """Scaled dot-product attention, ``softmax(Q K^T * scale + bias) V``, on
+    ``torch.nn.functional.scaled_dot_product_attention``.
+
+    Args:
+        query: ``(B, T, N, H)``. key: ``(B, S, K, H)``. value: ``(B, S, K, H)``;
+            ``K`` divides ``N`` (grouped-query attention repeats the key / value heads).
+        bias: optional additive bias broadcastable to ``(B, N, T, S)``.
+        mask: optional boolean mask broadcastable to ``(B, N, T, S)``, True where
+            attention is allowed (not together with ``bias``).
+        scale: the logits' scale (default ``1 / sqrt(H)``).
+        is_causal: apply a causal mask.
+        flash_attention: Keras's flag; torch chooses its fused kernel itself.
+        attn_logits_soft_cap: only supported by Keras on JAX TPUs; must be None.
+
+    Returns:
+        ``(B, T, N, H)``, in the inputs' common dtype.
+
+    Example:
+        >>> from kerasish import ops
+        >>> q = ops.ones((2, 5, 4, 8))
+        >>> tuple(ops.dot_product_attention(q, q, q).shape)
+        (2, 5, 4, 8)
+    """
+    fn = "dot_product_attention"
+    if attn_logits_soft_cap is not None:
+        raise ValueError(f"{fn}: attn_logits_soft_cap is only supported for JAX on TPU. "
+                         "Set attn_logits_soft_cap=None when not using JAX on TPU.")
+    q, k, v = _tensors(_floatify(_tt(query)), _floatify(_tt(key)), _floatify(_tt(value)))
+    shapes = f"query.shape={tuple(q.shape)}, key.shape={tuple(k.shape)}, value.shape={tuple(v.shape)}"
+    if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
+        raise ValueError(f"{fn}: only supports 4D inputs (batch, seq, heads, dim). Received: {shapes}.")
+    if bias is not None and mask is not None:
+        raise ValueError(f"{fn}: only one of `bias` and `mask` can be provided. Received both.")
+    if k.shape[:3] != v.shape[:3] or q.shape[0] != k.shape[0] or q.shape[-1] != k.shape[-1] or q.shape[2] % k.shape[2]:
+        raise ValueError(f"{fn}: incompatible shapes: key and value must share (batch, seq, heads), query and key the "
+                         f"batch and last axis, and key's heads must divide query's. Received: {shapes}.")
+    dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
+    q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
+    scores_shape = (q.shape[0], q.shape[2], q.shape[1], k.shape[1])
+    for arg, extra in (("mask", mask), ("bias", bias)):
+        if extra is None:
+            continue
+        extra_shape = tuple(torch.as_tensor(extra).shape)
+        if len(extra_shape) > 4 or any(m != 1 and m != d for m, d in zip(reversed(extra_shape), reversed(scores_shape))):
+            raise ValueError(f"{fn}: `{arg}` of shape {extra_shape} does not broadcast to the scores' shape "
+                             f"{scores_shape} (batch, heads, query, key). Received: {shapes}.")
+    return _attention.sdpa(q, k, v, mask=mask, bias=bias, scale=scale, is_causal=bool(is_causal))

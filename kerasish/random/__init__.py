@@ -21,7 +21,10 @@ import torch
 from kerasish import backend as _backend
 from kerasish.ops.core import convert_to_tensor, to_torch_dtype
 
-__all__ = ["SeedGenerator", "dropout", "normal", "randint", "shuffle", "truncated_normal", "uniform"]
+__all__ = [
+    "SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle", "truncated_normal",
+    "uniform",
+]
 
 _MASK = (1 << 63) - 1
 
@@ -153,3 +156,68 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     keep = torch.rand(ns, generator=g, device="cpu" if g is not None else x.device)
     keep = (keep.to(x.device) >= rate).to(x.dtype if x.is_floating_point() else torch.float32)
     return x * keep / (1.0 - rate)
+
+
+def _numpy_rng(seed, fn):
+    """A numpy Generator for ``seed``: gamma-family samplers take no torch
+    generator, so they draw from numpy seeded the same way (``seed=None``
+    takes its seed from torch's global generator, so ``set_random_seed``
+    still makes the draws repeat)."""
+    if seed is None:
+        s = int(torch.randint(0, 2**62, (), dtype=torch.int64))
+    else:
+        g = _generator(seed, fn)
+        s = int(torch.randint(0, 2**62, (), generator=g, dtype=torch.int64))
+    return _np.random.default_rng(s)
+
+
+def _param(v, shape, fn, name):
+    a = _np.asarray(convert_to_tensor(v).detach().cpu().numpy() if isinstance(v, torch.Tensor) else v, dtype="float64")
+    try:
+        return _np.broadcast_to(a, shape)
+    except ValueError:
+        raise ValueError(f"{fn}: `{name}` of shape {a.shape} does not broadcast to `shape` {shape}") from None
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Values from a Gamma distribution with concentration ``alpha`` and scale 1
+    (mean ``alpha``, variance ``alpha``)."""
+    shape = _shape(shape, "gamma")
+    dt = _float_dtype(dtype, "gamma")
+    a = _param(alpha, shape, "gamma", "alpha")
+    if (a <= 0).any():
+        raise ValueError(f"gamma: `alpha` must be > 0, got {alpha!r}")
+    return torch.as_tensor(_numpy_rng(seed, "gamma").gamma(a, size=shape)).to(dt)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Values from a Beta(``alpha``, ``beta``) distribution on [0, 1]
+    (mean ``alpha / (alpha + beta)``)."""
+    shape = _shape(shape, "beta")
+    dt = _float_dtype(dtype, "beta")
+    a, b = _param(alpha, shape, "beta", "alpha"), _param(beta, shape, "beta", "beta")
+    if (a <= 0).any() or (b <= 0).any():
+        raise ValueError(f"beta: `alpha` and `beta` must be > 0, got {alpha!r} and {beta!r}")
+    return torch.as_tensor(_numpy_rng(seed, "beta").beta(a, b, size=shape)).to(dt)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Numbers of successes in ``counts`` trials of success probability
+    ``probabilities`` (a float tensor, ``floatx()`` by default, as Keras)."""
+    shape = _shape(shape, "binomial")
+    dt = to_torch_dtype(dtype or _backend.floatx(), "binomial")
+    n, p = _param(counts, shape, "binomial", "counts"), _param(probabilities, shape, "binomial", "probabilities")
+    if (n < 0).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError(f"binomial: `counts` must be >= 0 and `probabilities` in [0, 1], got {counts!r} and {probabilities!r}")
+    return torch.as_tensor(_numpy_rng(seed, "binomial").binomial(n.astype("int64"), p, size=shape)).to(dt)
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Class indices drawn from the softmax of each row of 2-D ``logits``:
+    shape ``(batch, num_samples)``."""
+    x = convert_to_tensor(logits)
+    if x.ndim != 2:
+        raise ValueError(f"categorical: `logits` must be 2-D (batch, num_classes), got shape {tuple(x.shape)}")
+    probs = torch.softmax(x.detach().float().cpu(), dim=-1)
+    out = torch.multinomial(probs, int(num_samples), replacement=True, generator=_generator(seed, "categorical"))
+    return out.to(to_torch_dtype(dtype, "categorical")).to(x.device)
