@@ -72,6 +72,7 @@ CASES = {
     "Cropping3D": (dict(cropping=((1, 0), (0, 1), (1, 1))), (3, 3, 4, 2)),
     "SpatialDropout3D": (dict(rate=0.3), (2, 2, 2, 3)),
     "Embedding": (dict(input_dim=10, output_dim=3, mask_zero=True), (5,)),
+    "ReversibleEmbedding": (dict(input_dim=10, output_dim=3, tie_weights=False, logit_soft_cap=5.0), (5,)),
     "Masking": (dict(mask_value=-1.0), (5, 3)),
     "LSTM": (dict(units=3, return_sequences=True), (4, 2)),
     "GRU": (dict(units=3, go_backwards=True), (4, 2)),

@@ -469,3 +469,17 @@ def test_loads_a_keras_file_with_the_1d_layers(keras, tmp_path):
     model = kerasish.saving.load_model(path)
     x = _x(12, 3, batch=3)
     assert_close_f32(to_numpy(model(x)), to_numpy(keras_model(x)), terms=12)
+
+
+def test_embedding_of_rank3_ids_keeps_keras_axis_order(keras):
+    ids = np.random.default_rng(0).integers(0, 10, size=(2, 3, 5))
+    theirs = keras.layers.Embedding(10, 4)
+    ref = theirs(ids)
+    ours = L.Embedding(10, 4)
+    ours(ids)
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    np.testing.assert_allclose(to_numpy(ours(ids)), to_numpy(ref), rtol=1e-6)
+    inputs = kerasish.Input((3, 5), dtype="int64")
+    model = kerasish.Model(inputs, ours(inputs))
+    assert model.output_shape == (None, 3, 5, 4)
+    np.testing.assert_allclose(to_numpy(model(ids)), to_numpy(ref), rtol=1e-6)

@@ -456,6 +456,19 @@ def test_gqa_masks_and_keras_file(keras, tmp_path):
     assert_close_f32(loaded.predict(x, verbose=0), want, terms=64, depth=6)
     ours.save(tmp_path / "ours.keras")
     assert_close_f32(kerasish.models.load_model(tmp_path / "ours.keras").predict(x, verbose=0), want, terms=64, depth=6)
+    # Keras reads kerasish's file: the config says `GroupQueryAttention`, the weights sit under
+    # `grouped_query_attention`, as in Keras's own files.
+    assert kerasish.saving.serialize_keras_object(ours.get_layer("gqa"))["class_name"] == "GroupQueryAttention"
+    in_keras = keras.saving.load_model(tmp_path / "ours.keras")
+    assert type(in_keras.get_layer("gqa")).__name__ == "GroupedQueryAttention"
+    assert_close_f32(in_keras.predict(x, verbose=0), want, terms=64, depth=6)
+
+
+def test_gqa_subclass_keeps_its_own_class_name():
+    class MyGQA(L.GroupedQueryAttention):
+        pass
+
+    assert kerasish.saving.serialize_keras_object(MyGQA(4, 4, 2))["class_name"] == "MyGQA"
 
 
 @pytest.mark.parametrize("bad,msg", [

@@ -50,6 +50,7 @@ from kerasish.layers.preprocessing.random_crop import RandomCrop
 
 # --- sequence models: embedding, recurrent ---
 from kerasish.layers.core.embedding import Embedding
+from kerasish.layers.core.reversible_embedding import ReversibleEmbedding
 from kerasish.layers.core.masking import Masking
 from kerasish.layers.rnn import (
     GRU, LSTM, RNN, Bidirectional, ConvLSTM2D, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells,
@@ -117,7 +118,7 @@ ALL_OBJECTS = (
     Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D, UpSampling2D,
     Rescaling, Resizing, CenterCrop, Normalization,
     RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop,
-    Embedding, Masking, GRU, LSTM, SimpleRNN, Bidirectional,
+    Embedding, ReversibleEmbedding, Masking, GRU, LSTM, SimpleRNN, Bidirectional,
     RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, TimeDistributed, ConvLSTM2D,
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
     UpSampling1D, ZeroPadding1D, Cropping1D, RepeatVector, SpatialDropout1D,

@@ -179,7 +179,11 @@ def serialize_class_instance(obj, config=None) -> dict:
     module = builtin_module(cls)
     return {
         "module": module or cls.__module__,
-        "class_name": cls.__name__,
+        # A built-in class whose Keras export name differs from its class name
+        # (GroupedQueryAttention -> GroupQueryAttention) says so in
+        # `_keras_class_name`; read from the class itself only, so a user's
+        # subclass is still written under its own name.
+        "class_name": vars(cls).get("_keras_class_name", cls.__name__),
         "config": obj.get_config() if config is None else config,
         "registered_name": None if module else get_registered_name(cls),
     }

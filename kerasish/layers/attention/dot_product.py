@@ -57,7 +57,9 @@ def sdpa(query, key, value, mask=None, bias=None, scale=None, is_causal=False, d
         v = v.repeat_interleave(heads // kv_heads, dim=1)
     if bias is not None:
         bias = bias.contiguous()
-    out = F.scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(), attn_mask=bias,
+    # (B, N, T, H) views of (B, T, N, H) tensors, as a hand-written block passes them: the
+    # kernels take strided inputs, a copy would only cost.
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias,
                                          dropout_p=dropout_p, is_causal=is_causal, scale=scale)
     return out.transpose(1, 2)
 

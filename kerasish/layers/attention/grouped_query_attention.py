@@ -57,6 +57,10 @@ class GroupedQueryAttention(Layer):
         (2, 5, 8)
     """
 
+    # Keras writes the exported name in configs; weight paths keep the class's
+    # own snake_case name (`grouped_query_attention`), as Keras's do.
+    _keras_class_name = "GroupQueryAttention"
+
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True, sliding_window=None,
                  flash_attention=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,

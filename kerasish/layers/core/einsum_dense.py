@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import torch
+import torch.nn.functional as F
 
 from kerasish import activations, constraints, initializers, regularizers
 from kerasish.engine.layer import Layer
@@ -13,6 +15,28 @@ from kerasish.layers.core.activation import get_activation
 _PLAIN = re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$")
 _LEFT = re.compile(r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)$")
 _RIGHT = re.compile(r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0$")
+
+
+def _plain_linear(equation, bias_axes):
+    """``(number of contracted input axes, whether the bias is the kept axes' full shape)``
+    when ``equation`` is input = prefix + contracted, kernel = contracted + kept,
+    output = prefix + kept (a leading ``...`` allowed in the prefix); else None."""
+    m = re.fullmatch(r"((?:\.\.\.)?[a-zA-Z]*),([a-zA-Z]+)->((?:\.\.\.)?[a-zA-Z]*)", equation.replace(" ", ""))
+    if m is None:
+        return None
+    inp, ker, out = m.groups()
+    for n in range(1, len(ker)):
+        contracted, kept = ker[:n], ker[n:]
+        if not inp.endswith(contracted):
+            continue
+        prefix = inp[:len(inp) - n]
+        letters = inp.replace("...", "")
+        unique = len(set(letters)) == len(letters) and len(set(ker)) == len(ker) and not set(prefix) & set(ker)
+        if out == prefix + kept and unique:
+            if bias_axes is None:
+                return n, True
+            return n, bias_axes == kept
+    return None
 
 
 def analyze_einsum(equation, bias_axes, input_shape, partial_output_shape, layer="EinsumDense"):
@@ -218,10 +242,34 @@ class EinsumDense(Layer):
             raise AttributeError(f"EinsumDense '{self.name}' has no `bias` before it is built.")
         return None
 
+    def _linear_plan(self):
+        """``(contracted axes, kept kernel shape, bias folds in)`` when the equation is a plain
+        matrix product over the input's last axes (``"abc,cde->abde"``, ``"abcd,cde->abe"``,
+        ``"...b,bc->...c"``: every multi-head attention projection), else None.
+
+        Such an einsum is one ``F.linear`` (an addmm with the bias) on flattened views; torch's
+        einsum would run a matmul, a reshape copy and a separate bias add."""
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = (_plain_linear(self.equation, self.bias_axes),)
+        return plan[0]
+
     def call(self, inputs, training=None):
-        x = torch.einsum(self.equation, inputs, self.kernel.value)
-        if self.bias is not None:
-            x = x + self.bias.value
+        plan = self._linear_plan()
+        if plan is not None:
+            n_in, bias_folds = plan
+            kernel = self.kernel.value
+            lead = inputs.shape[:inputs.dim() - n_in]
+            out_shape = kernel.shape[n_in:]
+            w = kernel.reshape(-1, math.prod(out_shape)).t()
+            b = self.bias.value.reshape(-1) if (self.bias is not None and bias_folds) else None
+            x = F.linear(inputs.reshape(*lead, -1), w, b).reshape(*lead, *out_shape)
+            if self.bias is not None and not bias_folds:
+                x = x + self.bias.value
+        else:
+            x = torch.einsum(self.equation, inputs, self.kernel.value)
+            if self.bias is not None:
+                x = x + self.bias.value
         if self.activation is not None and self.activation is not activations.linear:
             x = self.activation(x)
         return x

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from kerasish import constraints, initializers, regularizers
+from kerasish.engine import layout
 from kerasish.engine.layer import Layer, torch_dtype
 from kerasish.layers.args import positive_int
 
@@ -86,7 +87,9 @@ class Embedding(Layer):
             raise ValueError(f"Layer '{self.name}' (Embedding) expects a tensor of token ids, got shape {input_shape}.")
 
     def native_call(self, inputs, training=False):
-        ids = inputs
+        # Ids and vectors in Keras's axis order; a rank-4 result (ids of rank 3) goes back to
+        # the internal image layout the rest of the model expects (engine/layout.py).
+        ids = layout.to_keras(inputs)
         if ids.is_floating_point() or ids.dtype not in (torch.int32, torch.int64):
             ids = ids.to(torch.int64)  # Keras casts non-integer ids (truncating floats)
         if _must_check_ids(ids):
@@ -99,7 +102,7 @@ class Embedding(Layer):
                     f"the ids given range over [{lo}, {hi}]."
                 )
         emb = self._torch_module
-        return F.embedding(ids, emb.weight)
+        return layout.to_internal(F.embedding(ids, emb.weight))
 
     def compute_mask(self, inputs, mask=None):
         """``inputs != 0`` when ``mask_zero``, else None."""
