@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
@@ -35,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import kerasish
+from fit_race import race, report, timed_fit, torch_fit
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -71,37 +70,6 @@ class TorchRNN(nn.Module):
         return self.fc(torch.cat(list(h), dim=-1)).squeeze(-1)
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def torch_fit(model, opt, x, y, batch: int, device: torch.device) -> float:
-    """One epoch of the hand-written loop; returns steps/s."""
-    model.train()
-    n = x.shape[0]
-    perm = torch.randperm(n, device=device)
-    sync(device)
-    start = time.perf_counter()
-    for i in range(0, n, batch):
-        idx = perm[i : i + batch]
-        loss = F.binary_cross_entropy_with_logits(model(x.index_select(0, idx)), y.index_select(0, idx))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    loss.item()
-    return (n // batch) / (time.perf_counter() - start)
-
-
-def timed_fit(model, x, y, batch: int, device: torch.device) -> float:
-    """One epoch of ``model.fit`` (kerasish or Keras); returns steps/s."""
-    sync(device)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    sync(device)
-    return (x.shape[0] // batch) / (time.perf_counter() - start)
-
-
 def run(kind: str, steps: int, rounds: int, with_keras: bool = True, vocab: int = VOCAB, maxlen: int = MAXLEN,
         embed: int = EMBED, units: int = UNITS, batch: int = BATCH) -> dict:
     """Benchmark one model; prints the table and returns {contender: [steps/s per round]}."""
@@ -127,33 +95,16 @@ def run(kind: str, steps: int, rounds: int, with_keras: bool = True, vocab: int 
 
     warm = min(n, batch * 8)
     runs = {
-        "torch": lambda w=n: torch_fit(hand, hand_opt, xt[:w], yt[:w], batch, device),
+        "torch": lambda w=n: torch_fit(hand, hand_opt, F.binary_cross_entropy_with_logits, xt[:w], yt[:w], batch, device),
         "kerasish": lambda w=n: timed_fit(ours, x[:w], y[:w], batch, device),
     }
     if theirs is not None:
         runs["keras 3"] = lambda w=n: timed_fit(theirs, x[:w], y[:w], batch, device)
-    for fn in runs.values():  # warm: first calls build, allocate, pick kernels
-        fn(warm)
-    speeds = {k: [] for k in runs}
-    names = list(runs)
-    for r in range(rounds):
-        shift = r % len(names)  # rotate: each contender goes first as often as the others
-        for key in names[shift:] + names[:shift]:
-            speeds[key].append(runs[key]())
+    speeds = race(runs, warm, rounds)
 
     title = {"lstm": "Embedding -> LSTM(64) -> Dense", "bigru": "Embedding -> Bidirectional(GRU(64)) -> Dense"}[kind]
-    print(f"\n{title}: vocabulary {vocab}, sequences of {maxlen}, batch {batch}, {steps} steps per epoch, "
-          f"{device.type}: median steps/s over {rounds} rounds")
-    med = {k: statistics.median(v) for k, v in speeds.items()}
-    for k, v in med.items():
-        print(f"  {k:22s} {v:10,.1f}")
-    for rival in ("torch", "keras 3"):
-        if rival not in med:
-            continue
-        per_round = [o / t for o, t in zip(speeds["kerasish"], speeds[rival])]
-        label = "hand-written torch" if rival == "torch" else rival
-        print(f"  kerasish / {label + ':':20s} {med['kerasish'] / med[rival]:.2f}x "
-              f"(round by round: median {statistics.median(per_round):.2f}x, range {min(per_round):.2f}x to {max(per_round):.2f}x)")
+    report(f"\n{title}: vocabulary {vocab}, sequences of {maxlen}, batch {batch}, {steps} steps per epoch, "
+           f"{device.type}: median steps/s over {rounds} rounds", speeds)
     return speeds
 
 
