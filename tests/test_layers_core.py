@@ -377,3 +377,19 @@ def test_exports():
     for name in ["Reshape", "Permute", "ZeroPadding2D", "Cropping2D", "UpSampling2D", "Identity", "Lambda", "Rescaling"]:
         cls = getattr(kerasish.layers, name)
         assert cls.__name__ == name
+
+
+def test_dense_relu_on_sequences_runs_in_place_before_the_view():
+    """The ReLU of a Dense on (batch, steps, features) runs in place on the 2-D product, so
+    autograd records no CopySlices (which would copy the whole output again backwards)."""
+    import torch
+    from kerasish.layers import Dense
+
+    layer = Dense(5, activation="relu")
+    x = torch.randn(2, 3, 4, requires_grad=True)
+    y = layer(x)
+    assert y.shape == (2, 3, 5) and type(y.grad_fn).__name__ != "CopySlices"
+    ref = torch.relu(x @ layer.kernel.value + layer.bias.value)
+    torch.testing.assert_close(y, ref)
+    y.sum().backward()
+    assert x.grad is not None and x.grad.shape == x.shape

@@ -82,7 +82,15 @@ class Dense(Layer):
         return linear(inputs)
 
     def native_call(self, inputs, training=False):
-        return activate_fresh(self.activation, self._pre_activation(inputs), self._torch_module)
+        if inputs.dim() in (2, 4):
+            return activate_fresh(self.activation, self._pre_activation(inputs), self._torch_module)
+        # Sequences (any other rank): the product on the 2-D view, activated before the view
+        # back; an in-place ReLU on torch's 3-D linear output (itself a view) would make
+        # autograd copy the whole output again in the backward pass.
+        lead = inputs.shape[:-1]
+        y = self._torch_module(inputs.reshape(-1, inputs.shape[-1]))
+        y = activate_fresh(self.activation, y, self._torch_module)  # over the last axis, as Keras's
+        return y.view(*lead, y.shape[-1])  # (glu halves it)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
