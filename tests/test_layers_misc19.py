@@ -5,6 +5,7 @@ harness against Keras 3 (torch backend); the random layers by their statistics."
 
 import json
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -409,6 +410,36 @@ def test_torch_module_wrapper_refuses_unpickling_unless_unsafe(tmp_path, keras):
     mine = L.TorchModuleWrapper.from_config(cfg, safe_mode=False)
     assert mine.compute_output_shape((None, 4)) == (None, 3)
     keras.layers.TorchModuleWrapper.from_config(json.loads(json.dumps(model.layers[1].get_config())), safe_mode=False)
+
+
+def test_torch_module_wrapper_weight_files_swap_with_keras(keras, tmp_path):
+    # Keras stores a wrapped module's weights under its state_dict keys; so do we, so files swap both ways.
+    def make_module():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.BatchNorm1d(5), torch.nn.Linear(5, 2))
+
+    x = np.random.default_rng(0).random((6, 4)).astype("float32")
+    ours_module = make_module()
+    inputs = kerasish.Input((4,))
+    ours = kerasish.Model(inputs, L.TorchModuleWrapper(ours_module)(inputs))
+    ours.set_weights([np.random.default_rng(i).random(w.shape).astype(w.numpy().dtype) for i, w in enumerate(ours.weights)])
+    with torch.no_grad():
+        ours_module[1].running_var.fill_(2.0)
+    path = str(tmp_path / "ours.weights.h5")
+    ours.save_weights(path)
+    with h5py.File(path) as f:
+        assert sorted(f["layers/torch_module_wrapper/vars"]) == sorted(ours_module.state_dict())
+    k_in = keras.Input((4,))
+    theirs = keras.Model(k_in, keras.layers.TorchModuleWrapper(make_module(), output_shape=(None, 2))(k_in))
+    theirs.load_weights(path)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(theirs(x, training=False)), ours.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    theirs.layers[1].module[2].bias.data.add_(1.0)
+    back = str(tmp_path / "theirs.weights.h5")
+    theirs.save_weights(back)
+    ours.load_weights(back)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), keras.ops.convert_to_numpy(theirs(x, training=False)),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_torch_module_wrapper_bad_arguments():

@@ -42,14 +42,19 @@ from kerasish.ops.numpy_more import (
     gcd, geomspace, hamming, hanning, heaviside, hsplit, i0, isin, isneginf, isposinf, isreal, kaiser, lcm, ldexp,
     left_shift, logaddexp2, logspace, nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian,
     nanmin, nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, right_shift, select, signbit, sinc,
-    trapezoid, unravel_index, vander, vsplit,
+    trapezoid, unravel_index, vander, view, vsplit,
 )
 from kerasish.ops.nn_more import (
     celu, elu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh, in_top_k, leaky_relu, log_sigmoid,
     multi_hot, normalize, relu6, selu, soft_shrink, softplus, softsign, sparse_plus, sparse_sigmoid, sparsemax,
     squareplus, tanh_shrink, threshold, top_k,
     conv_transpose, depth_to_space, layer_normalization, polar, psnr, rms_normalization, separable_conv, space_to_depth,
+    adaptive_average_pool, adaptive_max_pool, fold, unfold,
 )
+from kerasish.ops.einops import rearrange
+from kerasish.ops.signal import extract_sequences, istft, stft
+from kerasish.ops.ctc import ctc_decode, ctc_loss
+from kerasish.ops.vectorize import vectorize
 from kerasish.ops.control_flow import (  # noqa: A004 - keras's names shadow builtins
     associative_scan, cond, custom_gradient, fori_loop, map, scan, stop_gradient, switch, vectorized_map, while_loop,
 )
@@ -57,7 +62,7 @@ from kerasish.ops.indexing import (  # noqa: A004 - keras's names shadow builtin
     get_item, scatter, scatter_update, segment_max, segment_min, segment_prod, segment_sum, slice, slice_update,
 )
 from kerasish.ops.linalg import (
-    cholesky, cholesky_inverse, det, eig, eigh, inv, logdet, lstsq, lu_factor, matrix_rank, pinv, qr, slogdet, solve,
+    cholesky, cholesky_inverse, det, eig, eigh, inv, jvp, logdet, lstsq, lu_factor, matrix_rank, pinv, qr, slogdet, solve,
     solve_triangular, svd,
 )
 from kerasish.ops import image, linalg  # the keras.ops.image / keras.ops.linalg namespaces
@@ -98,4 +103,6 @@ __all__ = [
     "angle", "argpartition", "cdist", "corrcoef", "fft", "fft2", "histogram", "ifft2", "irfft", "nextafter", "rfft",
     "associative_scan", "custom_gradient", "get_item", "view_as_complex", "view_as_real",
     "conv_transpose",
+    "adaptive_average_pool", "adaptive_max_pool", "fold", "jvp", "rearrange", "unfold", "vectorize", "view",
+    "ctc_decode", "ctc_loss", "extract_sequences", "istft", "stft",
 ]

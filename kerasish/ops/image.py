@@ -1,6 +1,8 @@
 """``keras.ops.image``: image ops on torch tensors (``resize``,
-``affine_transform``, ``extract_patches``, ``crop_images``, ``pad_images``,
-colour-space conversions, ``gaussian_blur``, ``sobel_edges``).
+``affine_transform``, ``perspective_transform``, ``elastic_transform``,
+``map_coordinates``, ``scale_and_translate``, ``extract_patches``,
+``extract_patches_3d``, ``crop_images``, ``pad_images``, colour-space
+conversions, ``gaussian_blur``, ``sobel_edges``, ``ssim``).
 
 Images are ``(batch, height, width, channels)`` or one ``(height, width,
 channels)`` image (channels_last, the default), or channels_first with
@@ -15,18 +17,24 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+import math
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from kerasish import backend as _backend
 from kerasish.layers.preprocessing.base_augmentation import affine_transform as _affine_nchw
 from kerasish.layers.preprocessing.base_augmentation import crop_to_aspect_box
+from kerasish.ops.core import to_torch_dtype
 from kerasish.ops.nn import conv
 from kerasish.ops.numpy import _tt
 
 __all__ = [
-    "affine_transform", "crop_images", "extract_patches", "gaussian_blur", "hsv_to_rgb", "pad_images", "resize",
-    "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges",
+    "affine_transform", "crop_images", "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur",
+    "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv",
+    "scale_and_translate", "sobel_edges", "ssim",
 ]
 
 _RESIZE_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
@@ -321,3 +329,492 @@ def sobel_edges(images, data_format=None):
     if data_format == "channels_last":
         out = out.permute(0, 2, 3, 1, 4)
     return out[0] if single else out
+
+
+# -- resampling at arbitrary coordinates (map_coordinates and its users) ------
+_MAP_FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+_INTERPOLATION_ORDER = {"nearest": 0, "bilinear": 1}
+
+
+def _mirror_index(index, size):
+    """``(c d c b | a b c d | c b a b)``: a triangle wave of period ``2 (size - 1)``."""
+    if size == 1:  # the period is 0: every index reads the one pixel
+        return torch.zeros_like(index)
+    s = size - 1
+    return torch.abs(torch.remainder(index + s, 2 * s) - s)
+
+
+def _fix_index(index, size, fill_mode):
+    """In-range indices for ``fill_mode`` (constant reads are masked by the caller)."""
+    if fill_mode in ("constant", "nearest"):
+        return index.clamp(0, size - 1)
+    if fill_mode == "wrap":
+        return torch.remainder(index, size)
+    if fill_mode == "mirror":
+        return _mirror_index(index, size)
+    # reflect, (d c b a | a b c d | d c b a): mirror on the half-pixel grid
+    return torch.div(_mirror_index(2 * index + 1, 2 * size + 1) - 1, 2, rounding_mode="floor")
+
+
+def _nodes(coord, order):
+    """``[(index, weight or None), ...]`` along one axis. Integer coordinates
+    are exact (one node, as linear weights of 1 and 0 would give)."""
+    if not coord.is_floating_point():
+        return [(coord.long(), None)]
+    if order == 0:
+        return [(torch.round(coord).long(), None)]
+    lower = torch.floor(coord)
+    upper_w = coord - lower
+    lower = lower.long()
+    return [(lower, 1 - upper_w), (lower + 1, upper_w)]
+
+
+def _map(x, coords, order, fill_mode, fill_value):
+    """Read ``x`` (any rank) at ``coords`` (one broadcastable tensor per axis)
+    with nearest (order 0) or multilinear (order 1) interpolation. The result
+    has the coordinates' broadcast shape and ``x``'s dtype (integers rounded)."""
+    flat = x.reshape(-1)
+    fill = torch.as_tensor(fill_value, dtype=x.dtype, device=x.device)
+    constant = fill_mode == "constant"
+    axes, stride = [], 1
+    for coord, size in reversed(list(zip(coords, x.shape))):
+        nodes = []
+        for index, weight in _nodes(coord.to(x.device), order):
+            valid = ((index >= 0) & (index < size)) if constant else None
+            nodes.append((_fix_index(index, size, fill_mode) * stride, valid, weight))
+        axes.append(nodes)
+        stride *= size
+    out = None
+    for combo in itertools.product(*axes):
+        lin, valid, weight = combo[0]
+        for i, v, w in combo[1:]:
+            lin = lin + i
+            valid = v if valid is None else valid & v
+            weight = w if weight is None else (weight if w is None else weight * w)
+        val = flat[lin]
+        if valid is not None:
+            val = torch.where(valid, val, fill)
+        if weight is not None:
+            val = weight * val
+        out = val if out is None else out + val
+    if x.dtype in _INT_DTYPES and out.is_floating_point():
+        out = torch.round(out)
+    return out.to(x.dtype)
+
+
+def _sample_images(x, y_in, x_in, order, fill_mode, fill_value):
+    """Read NCHW ``x`` at per-image float positions ``y_in``/``x_in`` (N, H', W')
+    in every channel: (N, C, H', W')."""
+    n, c = x.shape[:2]
+    bi = torch.arange(n, device=x.device).view(n, 1, 1, 1)
+    ci = torch.arange(c, device=x.device).view(1, c, 1, 1)
+    return _map(x, [bi, ci, y_in.unsqueeze(1), x_in.unsqueeze(1)], order, fill_mode, fill_value)
+
+
+def _check_interpolation(interpolation, fn):
+    if interpolation not in _INTERPOLATION_ORDER:
+        raise ValueError(f"{fn}: `interpolation` must be one of {list(_INTERPOLATION_ORDER)}, got {interpolation!r}")
+    return _INTERPOLATION_ORDER[interpolation]
+
+
+def _check_fill_mode(fill_mode, fn):
+    if fill_mode not in _MAP_FILL_MODES:
+        raise ValueError(f"{fn}: `fill_mode` must be one of {list(_MAP_FILL_MODES)}, got {fill_mode!r}")
+
+
+def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0):
+    """Read ``inputs`` at fractional ``coordinates`` by interpolation.
+
+    Args:
+        inputs: array of any rank ``k``.
+        coordinates: ``(k, ...)`` array or a sequence of ``k`` arrays, one per
+            axis of ``inputs``; they broadcast to the output shape.
+        order: 0 (nearest, half-to-even rounding) or 1 (linear).
+        fill_mode: reads outside ``inputs``: ``"constant"`` (``fill_value``),
+            ``"nearest"``, ``"wrap"``, ``"mirror"`` (``c d c b | a b c d``) or
+            ``"reflect"`` (``d c b a | a b c d``).
+        fill_value: the value read outside in ``"constant"`` mode.
+
+    Returns:
+        The coordinates' shape, ``inputs``'s dtype (integers rounded).
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish import ops
+        >>> x = np.arange(12, dtype="float32").reshape(3, 4)
+        >>> ops.image.map_coordinates(x, [[0.5, 2.0], [1.0, 3.5]], order=1).tolist()
+        [3.0, 5.5]
+    """
+    fn = "map_coordinates"
+    x = _tt(inputs)
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: `inputs` must have rank >= 1, got a scalar")
+    if isinstance(coordinates, (list, tuple)):
+        coords = [_tt(c) for c in coordinates]
+    else:
+        c = _tt(coordinates)
+        coords = list(c.unbind(0)) if c.ndim else []
+    if len(coords) != x.ndim:
+        raise ValueError(f"{fn}: `coordinates` must have one entry per axis of `inputs` ({x.ndim} for shape "
+                         f"{tuple(x.shape)}), got {len(coords)}")
+    if coords and coords[0].ndim < 1:
+        raise ValueError(f"{fn}: `coordinates` must have rank >= 2 (axis, points...), got shape {(len(coords),)}")
+    if isinstance(order, bool) or order not in (0, 1):
+        if isinstance(order, int) and 2 <= order <= 5:
+            raise NotImplementedError(f"{fn}: only `order` 0 and 1 are supported (as Keras), got {order}")
+        raise ValueError(f"{fn}: `order` must be 0 or 1, got {order!r}")
+    _check_fill_mode(fill_mode, fn)
+    try:
+        torch.broadcast_shapes(*(c.shape for c in coords))
+    except RuntimeError:
+        raise ValueError(f"{fn}: the `coordinates` arrays must broadcast together, got shapes "
+                         f"{[tuple(c.shape) for c in coords]}") from None
+    return _map(x, coords, order, fill_mode, fill_value)
+
+
+def _seed_generator(seed, fn, device):
+    """A torch.Generator for ``seed`` (None: torch's global one). kerasish.random
+    sits above ops, so its SeedGenerator is recognised by its ``next()``."""
+    if seed is None:
+        return None
+    if callable(getattr(seed, "next", None)):
+        seed = seed.next()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"{fn}: `seed` must be None, an int or a SeedGenerator, got {seed!r}")
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed) & ((1 << 63) - 1))
+    return g
+
+
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                      seed=None, data_format=None):
+    """Elastic deformation: each pixel reads the input displaced by
+    ``alpha * sigma * blur(N(0, 1))``, a standard-normal field per image and
+    axis smoothed by a Gaussian of ``sigma`` (kernel ``int(6 sigma) | 1``,
+    zero padding), as Keras.
+
+    Args:
+        images: ``(batch, H, W, C)`` or ``(H, W, C)`` (channels_last), or
+            channels_first.
+        alpha: displacement strength (0 gives the input back).
+        sigma: smoothness of the displacement field (> 0).
+        interpolation: ``"bilinear"`` or ``"nearest"``.
+        fill_mode: ``"reflect"``, ``"constant"``, ``"nearest"``, ``"wrap"`` or ``"mirror"``.
+        fill_value: read outside the image with ``fill_mode="constant"``.
+        seed: None (torch's global generator), an int (the same field on
+            every call) or a ``kerasish.random.SeedGenerator``.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Returns:
+        ``images``'s shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish import ops
+        >>> ops.image.elastic_transform(np.ones((2, 16, 16, 3), "float32"), seed=1).shape
+        torch.Size([2, 16, 16, 3])
+    """
+    fn = "elastic_transform"
+    data_format = _data_format(data_format, fn)
+    order = _check_interpolation(interpolation, fn)
+    _check_fill_mode(fill_mode, fn)
+    alpha, sigma = float(alpha), float(sigma)
+    if sigma <= 0:
+        raise ValueError(f"{fn}: `sigma` must be > 0, got {sigma}")
+    x, back = _to_nchw(images, data_format, fn)
+    work = x if x.is_floating_point() else x.float()
+    n, _, h, w = x.shape
+    noise = torch.randn((2 * n, 1, h, w), generator=_seed_generator(seed, fn, x.device), dtype=work.dtype, device=x.device)
+    k = int(6 * sigma) | 1
+    t = torch.arange(k, dtype=work.dtype, device=x.device) - (k - 1) / 2
+    g = torch.exp(-0.5 * (t / sigma) ** 2)
+    g = g / g.sum()
+    # Keras's order of operations (scale, blur, then alpha), so that float32 rounding agrees
+    disp = _depthwise(noise * sigma, torch.outer(g, g)).view(2, n, h, w)
+    ys = torch.arange(h, dtype=work.dtype, device=x.device).view(1, h, 1)
+    xs = torch.arange(w, dtype=work.dtype, device=x.device).view(1, 1, w)
+    out = _sample_images(work, ys + alpha * disp[1], xs + alpha * disp[0], order, fill_mode, fill_value)
+    if x.dtype in _INT_DTYPES:
+        out = torch.round(out)
+    return back(out.to(x.dtype))
+
+
+def _homography(start, end, fn):
+    """(B, 8) ``[a0..a7]`` mapping output (end) points to input (start) points:
+    ``x_in = (a0 x + a1 y + a2) / (a6 x + a7 y + 1)``, ``y_in`` with ``a3..a5``."""
+    sx, sy, ex, ey = start[..., 0], start[..., 1], end[..., 0], end[..., 1]  # (B, 4)
+    one, zero = torch.ones_like(ex), torch.zeros_like(ex)
+    rows_x = torch.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], dim=-1)
+    rows_y = torch.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], dim=-1)
+    a = torch.stack([rows_x, rows_y], dim=2).reshape(-1, 8, 8)  # rows x1, y1, x2, y2, ...
+    b = torch.stack([sx, sy], dim=-1).reshape(-1, 8, 1)
+    try:
+        return torch.linalg.solve(a, b).reshape(-1, 8)
+    except RuntimeError as e:  # singular system: collinear or repeated points
+        raise ValueError(f"{fn}: no perspective transform maps `end_points` to `start_points` ({e})") from None
+
+
+def perspective_transform(images, start_points, end_points, interpolation="bilinear", fill_value=0, data_format=None):
+    """Warp images so that ``start_points`` land on ``end_points``: output
+    pixel ``(x, y)`` reads the input through the homography taking the four
+    end points to the four start points; reads outside give ``fill_value``.
+
+    Args:
+        images: ``(batch, H, W, C)`` or ``(H, W, C)`` (channels_last), or channels_first.
+        start_points, end_points: ``(4, 2)`` or ``(batch, 4, 2)`` ``(x, y)`` points
+            (one set is shared by the batch).
+        interpolation: ``"bilinear"`` or ``"nearest"``.
+        fill_value: value read outside the input.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Returns:
+        ``images``'s shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish import ops
+        >>> pts = np.array([[0, 0], [0, 8], [8, 0], [8, 8]], "float32")
+        >>> x = np.random.rand(8, 8, 1).astype("float32")
+        >>> bool(np.allclose(ops.image.perspective_transform(x, pts, pts), x, atol=1e-5))
+        True
+    """
+    fn = "perspective_transform"
+    data_format = _data_format(data_format, fn)
+    order = _check_interpolation(interpolation, fn)
+    x, back = _to_nchw(images, data_format, fn)
+    work = x if x.is_floating_point() else x.float()
+    sp = _tt(start_points).to(device=x.device, dtype=work.dtype)
+    ep = _tt(end_points).to(device=x.device, dtype=work.dtype)
+    for name, p in (("start_points", sp), ("end_points", ep)):
+        if p.ndim not in (2, 3) or tuple(p.shape[-2:]) != (4, 2):
+            raise ValueError(f"{fn}: `{name}` must have shape (4, 2) or (batch, 4, 2), got {tuple(p.shape)}")
+    if sp.shape != ep.shape:
+        raise ValueError(f"{fn}: `start_points` and `end_points` must have the same shape, got "
+                         f"{tuple(sp.shape)} and {tuple(ep.shape)}")
+    n, _, h, w = x.shape
+    if sp.ndim == 3 and sp.shape[0] not in (1, n):
+        raise ValueError(f"{fn}: {sp.shape[0]} sets of points for {n} images (give one set or one per image)")
+    # torch.linalg.solve needs float32 or wider
+    hom = _homography(sp.reshape(-1, 4, 2).to(torch.promote_types(sp.dtype, torch.float32)),
+                      ep.reshape(-1, 4, 2).to(torch.promote_types(ep.dtype, torch.float32)), fn).to(work.dtype)
+    a0, a1, a2, a3, a4, a5, a6, a7 = (hom[:, i].view(-1, 1, 1) for i in range(8))
+    ys = torch.arange(h, dtype=work.dtype, device=x.device).view(1, h, 1)
+    xs = torch.arange(w, dtype=work.dtype, device=x.device).view(1, 1, w)
+    denom = a6 * xs + a7 * ys + 1.0
+    x_in = ((a0 * xs + a1 * ys + a2) / denom).expand(n, h, w)
+    y_in = ((a3 * xs + a4 * ys + a5) / denom).expand(n, h, w)
+    out = _sample_images(work, y_in, x_in, order, "constant", fill_value)
+    if x.dtype in _INT_DTYPES:
+        out = torch.round(out)
+    return back(out.to(x.dtype))
+
+
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    """3-D patches of ``size = (pd, ph, pw)`` (or an int) every ``strides``
+    (default: ``size``), flattened into the channel axis:
+    ``(batch, d', h', w', pd * ph * pw * C)`` in channels_last, each patch's
+    values in ``(pd, ph, pw, C)`` order.
+
+    Args:
+        volumes: ``(batch, D, H, W, C)`` or ``(D, H, W, C)`` (channels_last), or channels_first.
+        size: int or ``(pd, ph, pw)``.
+        strides: int or 3-tuple; None means ``size``.
+        dilation_rate: int or 3-tuple.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish import ops
+        >>> ops.image.extract_patches_3d(np.zeros((2, 6, 6, 6, 3), "float32"), 3).shape
+        torch.Size([2, 2, 2, 2, 81])
+    """
+    fn = "extract_patches_3d"
+    data_format = _data_format(data_format, fn)
+    if isinstance(size, int):
+        size = (size, size, size)
+    if len(size) != 3:
+        raise ValueError(f"{fn}: `size` must be an int or (depth, height, width), got {size!r}")
+    if strides is None:
+        strides = tuple(size)
+    elif isinstance(strides, int):
+        strides = (strides,) * 3
+    if len(strides) != 3:
+        raise ValueError(f"{fn}: `strides` must be an int or a 3-tuple, got {strides!r}")
+    x = _tt(volumes)
+    if x.ndim not in (4, 5):
+        raise ValueError(f"{fn}: expected volumes of rank 4 (one volume) or 5 (a batch), got shape {tuple(x.shape)}")
+    single = x.ndim == 4
+    if single:
+        x = x.unsqueeze(0)
+    c = x.shape[-1] if data_format == "channels_last" else x.shape[1]
+    pd, ph, pw = (int(s) for s in size)
+    n_out = pd * ph * pw * c
+    dt = x.dtype if x.is_floating_point() else torch.float32
+    kernel = torch.eye(n_out, dtype=dt, device=x.device).reshape(pd, ph, pw, c, n_out)
+    out = conv(x.to(dt), kernel, strides=tuple(strides), padding=padding, data_format=data_format,
+               dilation_rate=dilation_rate)
+    if not x.is_floating_point():
+        out = torch.round(out).to(x.dtype)
+    return out[0] if single else out
+
+
+# -- scale_and_translate (jax.image.scale_and_translate) ----------------------
+def _triangle_kernel(x):
+    return torch.clamp(1 - torch.abs(x), min=0)
+
+
+def _keys_cubic_kernel(x):
+    # Keys (1981) with a = -0.5; x >= 0 here
+    out = ((1.5 * x - 2.5) * x) * x + 1.0
+    out = torch.where(x >= 1.0, ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0, out)
+    return torch.where(x >= 2.0, torch.zeros_like(x), out)
+
+
+def _lanczos_kernel(radius, x):
+    y = radius * torch.sin(math.pi * x) * torch.sin(math.pi * x / radius)
+    # sinc's limit 1 near 0, where the quotient loses precision
+    out = torch.where(x > 1e-3, y / torch.where(x != 0, math.pi ** 2 * x * x, torch.ones_like(x)), torch.ones_like(x))
+    return torch.where(x > radius, torch.zeros_like(x), out)
+
+
+_SCALE_KERNELS = {
+    "linear": _triangle_kernel, "bilinear": _triangle_kernel, "trilinear": _triangle_kernel, "triangle": _triangle_kernel,
+    "cubic": _keys_cubic_kernel, "bicubic": _keys_cubic_kernel, "tricubic": _keys_cubic_kernel,
+    "lanczos3": lambda x: _lanczos_kernel(3.0, x), "lanczos5": lambda x: _lanczos_kernel(5.0, x),
+}
+
+
+_F32_EPS = float(torch.finfo(torch.float32).eps)
+
+
+def _scale_weights(in_size, out_size, scale, translation, kernel, antialias):
+    """(in_size, out_size) resampling weights along one axis (half-pixel centres)."""
+    inv = 1.0 / scale
+    kernel_scale = torch.clamp(inv, min=1.0) if antialias else 1.0
+    sample = (torch.arange(out_size, dtype=scale.dtype, device=scale.device) + 0.5) * inv - translation * inv - 0.5
+    dist = torch.abs(sample[None, :] - torch.arange(in_size, dtype=scale.dtype, device=scale.device)[:, None]) / kernel_scale
+    w = kernel(dist)
+    total = w.sum(dim=0, keepdim=True)
+    w = torch.where(torch.abs(total) > 1000.0 * _F32_EPS, w / torch.where(total != 0, total, torch.ones_like(total)),
+                    torch.zeros_like(w))
+    # an output sample whose centre falls outside the input reads 0
+    inside = (sample >= -0.5) & (sample <= in_size - 0.5)
+    return torch.where(inside[None, :], w, torch.zeros_like(w))
+
+
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method, antialias=True):
+    """Resample ``images`` to ``output_shape``: along each ``spatial_dims[i]``
+    an output location ``y`` reads the input at ``(y - translation[i]) / scale[i]``
+    (half-pixel centres), filtered by ``method``'s kernel; with ``antialias``
+    the kernel widens by ``1 / scale`` when downsampling. Samples outside
+    the input read 0. As ``jax.image.scale_and_translate``.
+
+    Args:
+        images: array of any rank.
+        output_shape: the output's full shape (only ``spatial_dims`` entries are used).
+        scale, translation: ``(K,)`` arrays, one entry per spatial dim.
+        spatial_dims: ``K`` axes to resample.
+        method: ``"linear"``/``"bilinear"``/``"trilinear"``/``"triangle"``,
+            ``"cubic"``/``"bicubic"``/``"tricubic"`` (Keys), ``"lanczos3"`` or ``"lanczos5"``.
+        antialias: widen the kernel when downsampling.
+
+    Returns:
+        ``images``'s dtype (integers rounded and clipped to the input's range).
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish import ops
+        >>> x = np.arange(9, dtype="float32").reshape(3, 3)
+        >>> s = np.array([2.0, 2.0], "float32")
+        >>> ops.image.scale_and_translate(x, (5, 5), s, -(s / 2 - 0.5), (0, 1), "linear")[0].tolist()
+        [0.0, 0.5, 1.0, 1.5, 2.0]
+    """
+    fn = "scale_and_translate"
+    if method not in _SCALE_KERNELS:
+        raise ValueError(f"{fn}: `method` must be one of {list(_SCALE_KERNELS)}, got {method!r}")
+    kernel = _SCALE_KERNELS[method]
+    x = _tt(images)
+    scale, translation = _tt(scale), _tt(translation)
+    dt = torch.promote_types(scale.dtype, translation.dtype)
+    if not dt.is_floating_point:
+        dt = to_torch_dtype(_backend.floatx(), fn)
+    scale = scale.to(device=x.device, dtype=dt).reshape(-1)
+    translation = translation.to(device=x.device, dtype=dt).reshape(-1)
+    spatial_dims = (spatial_dims,) if isinstance(spatial_dims, int) else tuple(spatial_dims)
+    if len(output_shape) != x.ndim:
+        raise ValueError(f"{fn}: `output_shape` must have one entry per axis of `images` (shape "
+                         f"{tuple(x.shape)}), got {tuple(output_shape)}")
+    if scale.numel() != len(spatial_dims) or translation.numel() != len(spatial_dims):
+        raise ValueError(f"{fn}: `scale` and `translation` need one entry per spatial dim ({len(spatial_dims)} "
+                         f"for {spatial_dims}), got {scale.numel()} and {translation.numel()}")
+    for d in spatial_dims:
+        if not -x.ndim <= d < x.ndim:
+            raise ValueError(f"{fn}: `spatial_dims` entry {d} is out of range for images of rank {x.ndim}")
+    out = x if x.is_floating_point() else x.float()
+    for i, d in enumerate(spatial_dims):
+        d = d % x.ndim
+        w = _scale_weights(x.shape[d], int(output_shape[d]), scale[i], translation[i], kernel, antialias)
+        out = torch.tensordot(out, w.to(out.dtype), dims=([d], [0])).movedim(-1, d)
+    if not x.is_floating_point():
+        out = torch.clamp(torch.round(out), x.min(), x.max()).to(x.dtype)
+    return out
+
+
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03, data_format=None):
+    """Structural similarity (Wang et al., 2004) with a ``filter_size``
+    Gaussian window of ``filter_sigma`` over valid positions only, averaged
+    over positions and channels.
+
+    Args:
+        image1, image2: same-shape ``(batch, H, W, C)`` or ``(H, W, C)``
+            (channels_last), or channels_first.
+        max_val: the images' dynamic range (1.0, or 255.0 for 8-bit values).
+        filter_size: window size (odd, <= H and W).
+        filter_sigma: window's standard deviation.
+        k1, k2: stabilising constants.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Returns:
+        ``(batch,)`` (a scalar for one image) in ``image1``'s dtype (as Keras,
+        integer images give an integer result).
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasish import ops
+        >>> x = np.random.rand(16, 16, 3).astype("float32")
+        >>> round(float(ops.image.ssim(x, x)), 4)
+        1.0
+    """
+    fn = "ssim"
+    data_format = _data_format(data_format, fn)
+    a, b = _tt(image1), _tt(image2)
+    for name, t in (("image1", a), ("image2", b)):
+        if t.ndim not in (3, 4):
+            raise ValueError(f"{fn}: `{name}` must have rank 3 (one image) or 4 (a batch), got shape {tuple(t.shape)}")
+    if a.shape != b.shape:
+        raise ValueError(f"{fn}: `image1` and `image2` must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    out_dtype, single = a.dtype, a.ndim == 3
+    dt = a.dtype if a.is_floating_point() else to_torch_dtype(_backend.floatx(), fn)
+    a, _ = _to_nchw(a.to(dt), data_format, fn)
+    b, _ = _to_nchw(b.to(dtype=dt, device=a.device), data_format, fn)
+    n, c, h, w = a.shape
+    filter_size = int(filter_size)
+    if not 1 <= filter_size <= min(h, w):
+        raise ValueError(f"{fn}: `filter_size` must be in [1, min(height, width)] = [1, {min(h, w)}], got {filter_size}")
+    if filter_sigma <= 0:
+        raise ValueError(f"{fn}: `filter_sigma` must be > 0, got {filter_sigma}")
+    t = torch.arange(filter_size, dtype=dt, device=a.device) - (filter_size - 1) / 2.0
+    g = torch.exp(-(t * t) / (2.0 * filter_sigma ** 2))
+    g = g / g.sum()
+    k = torch.outer(g, g).view(1, 1, filter_size, filter_size)
+    a, b = a.reshape(n * c, 1, h, w), b.reshape(n * c, 1, h, w)
+    # one valid-padded window pass over the five maps at once
+    stats = F.conv2d(torch.cat([a, b, a * a, b * b, a * b]), k).view(5, n * c, -1)
+    mu1, mu2, e11, e22, e12 = stats.unbind(0)
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mu11, mu22, mu12 = mu1 * mu1, mu2 * mu2, mu1 * mu2
+    num = (2.0 * mu12 + c1) * (2.0 * (e12 - mu12) + c2)
+    den = (mu11 + mu22 + c1) * ((e11 - mu11) + (e22 - mu22) + c2)
+    out = (num / den).mean(dim=-1).view(n, c).mean(dim=-1)
+    return (out[0] if single else out).to(out_dtype)

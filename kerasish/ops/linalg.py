@@ -14,7 +14,7 @@ import torch
 from kerasish.ops.numpy import _common, _floatify, _tt, norm  # norm: ops.linalg.norm is ops.norm
 
 __all__ = [
-    "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "logdet", "lstsq", "lu_factor", "matrix_rank", "norm",
+    "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "jvp", "logdet", "lstsq", "lu_factor", "matrix_rank", "norm",
     "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
 ]
 
@@ -149,3 +149,33 @@ def lstsq(a, b, rcond=None):
     out = torch.linalg.lstsq(a, b.unsqueeze(-1) if vec else b, rcond=rcond, driver="gelsd").solution
     return out.squeeze(-1) if vec else out
 
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode Jacobian-vector product of ``fun`` at ``primals`` along ``tangents``.
+
+    Args:
+        fun: a function of tensors (torch / kerasish.ops operations).
+        primals: a tuple or list of its positional arguments.
+        tangents: the same structure and shapes as ``primals``.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through.
+
+    Returns:
+        ``(primals_out, tangents_out)``, or ``(primals_out, tangents_out, aux)``.
+
+    Example:
+        >>> from kerasish import ops
+        >>> out, tangent = ops.jvp(ops.sin, (ops.convert_to_tensor(0.0),), (ops.convert_to_tensor(2.0),))
+        >>> float(out), float(tangent)
+        (0.0, 2.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"jvp: `primals` and `tangents` must be tuples or lists, got {type(primals).__name__} and {type(tangents).__name__}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: `primals` has {len(primals)} items, `tangents` {len(tangents)}")
+    p = tuple(_tt(x) for x in primals)
+    t = tuple(_tt(x) for x in tangents)
+    for n, (a, b) in enumerate(zip(p, t)):
+        if a.shape != b.shape:
+            raise ValueError(f"jvp: primal {n} has shape {tuple(a.shape)}, its tangent {tuple(b.shape)}")
+    return torch.func.jvp(fun, p, t, has_aux=has_aux)

@@ -349,3 +349,112 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             right = 0
         y = y.narrow(dim, left, y.shape[dim] - left - right)
     return torch.movedim(y, 1, -1) if data_format == "channels_last" else y
+
+
+_ADAPTIVE = {
+    "adaptive_average_pool": {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d},
+    "adaptive_max_pool": {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d},
+}
+
+
+def _adaptive(fn, inputs, output_size, data_format):
+    x = _tt(inputs)
+    rank = x.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"{fn}: inputs must have rank 3, 4 or 5 (batch, spatial..., channels), got shape {tuple(x.shape)}")
+    size = _tuple(output_size, rank, fn, "output_size")
+    if min(size) < 1:
+        raise ValueError(f"{fn}: `output_size` must be >= 1, got {output_size!r}")
+    data_format = data_format or _backend.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{fn}: `data_format` must be 'channels_last' or 'channels_first', got {data_format!r}")
+    last = data_format == "channels_last"
+    y = _ADAPTIVE[fn][rank](torch.movedim(x, -1, 1) if last else x, size)
+    return torch.movedim(y, 1, -1) if last else y
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed spatial size, whatever the input size (1-3 spatial dims).
+
+    Args:
+        inputs: ``(batch, *spatial, channels)`` (channels_last) or ``(batch, channels, *spatial)``.
+        output_size: an int (every spatial dim) or one int per spatial dim.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Example:
+        >>> from kerasish import ops
+        >>> ops.adaptive_average_pool(ops.ones((2, 7, 9, 3)), 2).shape
+        torch.Size([2, 2, 2, 3])
+    """
+    return _adaptive("adaptive_average_pool", inputs, output_size, data_format)
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed spatial size; arguments as :func:`adaptive_average_pool`.
+
+    Example:
+        >>> from kerasish import ops
+        >>> ops.adaptive_max_pool(ops.arange(8.0).reshape(1, 8, 1), 2)[0, :, 0].tolist()
+        [3.0, 7.0]
+    """
+    return _adaptive("adaptive_max_pool", inputs, output_size, data_format)
+
+
+def _fold_args(fn, kernel_size, dilation, padding, stride):
+    return dict(kernel_size=_tuple(kernel_size, 2, fn, "kernel_size"), dilation=_tuple(dilation, 2, fn, "dilation"),
+                padding=_tuple(padding, 2, fn, "padding"), stride=_tuple(stride, 2, fn, "stride"))
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of a channels_first batch of images, flattened (im2col).
+
+    Args:
+        x: ``(N, C, H, W)`` (channels_first, as Keras).
+        kernel_size, dilation, padding, stride: an int or a pair each.
+
+    Returns:
+        ``(N, C * kH * kW, L)``, ``L`` the number of blocks.
+
+    Example:
+        >>> from kerasish import ops
+        >>> ops.unfold(ops.ones((1, 2, 4, 4)), kernel_size=2, stride=2).shape
+        torch.Size([1, 8, 4])
+    """
+    fn = "unfold"
+    t = _tt(x)
+    if t.ndim != 4:
+        raise ValueError(f"{fn}: `x` must be a 4-D (N, C, H, W) tensor, got shape {tuple(t.shape)}")
+    return F.unfold(t, **_fold_args(fn, kernel_size, dilation, padding, stride))
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums flattened sliding blocks back into images (col2im, the reverse of :func:`unfold`).
+
+    Args:
+        x: ``(N, C * kH * kW, L)``.
+        output_size: ``(oH, oW)`` or an int.
+        kernel_size, dilation, padding, stride: as given to :func:`unfold`.
+
+    Returns:
+        ``(N, C, oH, oW)``.
+
+    Example:
+        >>> from kerasish import ops
+        >>> p = ops.unfold(ops.ones((1, 2, 4, 4)), kernel_size=2, stride=2)
+        >>> ops.fold(p, output_size=(4, 4), kernel_size=2, stride=2).shape
+        torch.Size([1, 2, 4, 4])
+    """
+    fn = "fold"
+    t = _tt(x)
+    if t.ndim != 3:
+        raise ValueError(f"{fn}: `x` must be a 3-D (N, C * kH * kW, L) tensor, got shape {tuple(t.shape)}")
+    args = _fold_args(fn, kernel_size, dilation, padding, stride)
+    out = _tuple(output_size, 2, fn, "output_size")
+    blocks = 1
+    for o, k, d, p, s in zip(out, args["kernel_size"], args["dilation"], args["padding"], args["stride"]):
+        blocks *= (o + 2 * p - d * (k - 1) - 1) // s + 1
+    kk = args["kernel_size"][0] * args["kernel_size"][1]
+    if t.shape[1] % kk or t.shape[2] != blocks:
+        raise ValueError(f"{fn}: `x` of shape {tuple(t.shape)} does not hold blocks of {args['kernel_size']} "
+                         f"for output_size {out} (expected (N, C * {kk}, {blocks}))")
+    return F.fold(t, out, **args)

@@ -580,3 +580,26 @@ def view_as_real(x):
     if not x.is_complex():
         raise ValueError(f"view_as_real: expected a complex input, got {str(x.dtype).replace('torch.', '')}")
     return torch.view_as_real(x).clone()
+
+
+def view(x, dtype=None):
+    """The same memory read as ``dtype`` (bit reinterpretation, numpy's ``view``).
+
+    A narrower dtype lengthens the last axis, a wider one shortens it (its size
+    must divide). ``dtype=None`` gives ``x`` unchanged.
+
+    Example:
+        >>> from kerasish import ops
+        >>> ops.view(ops.convert_to_tensor([1.0]), "int32").tolist()
+        [1065353216]
+    """
+    t = _tt(x)
+    if dtype is None:
+        return t
+    dt = to_torch_dtype(dtype, "view")
+    old, new = t.element_size(), torch.empty((), dtype=dt).element_size()
+    if old != new and (t.ndim == 0 or (t.shape[-1] * old) % new or t.stride(-1) != 1):
+        raise ValueError(f"view: cannot view {str(t.dtype).replace('torch.', '')} of shape {tuple(t.shape)} as "
+                         f"{str(dt).replace('torch.', '')}: the last axis ({t.shape[-1] if t.ndim else 'none'} x {old} bytes) "
+                         f"must be contiguous and a multiple of {new} bytes")
+    return t.view(dt)

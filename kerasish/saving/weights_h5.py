@@ -72,13 +72,20 @@ def walk(model):
     yield from visit(model, "")
 
 
+def _store_keys(layer):
+    """The dataset names of ``layer``'s weights: positions, as Keras's layers store
+    them, unless the layer names its own (TorchModuleWrapper: state_dict keys)."""
+    keys = getattr(layer, "_weight_store_keys", None)
+    return keys() if keys is not None else [str(i) for i in range(len(layer._variables))]
+
+
 def write_weights_group(root: h5py.Group, model) -> None:
     """Write every layer's weights under ``root`` in Keras 3's layout."""
     for path, layer in walk(model):
         group = root.require_group(f"{path}/vars" if path else "vars")
         group.attrs["name"] = layer.name
-        for i, var in enumerate(layer._variables):
-            group.create_dataset(str(i), data=var.numpy())
+        for key, var in zip(_store_keys(layer), layer._variables):
+            group.create_dataset(key, data=var.numpy())
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and hasattr(optimizer, "save_own_variables"):
         optimizer.save_own_variables(root.require_group("optimizer/vars"))
@@ -139,8 +146,11 @@ def read_weights_group(root: h5py.Group, model, filepath, skip_mismatch=False) -
                 warnings.warn(f"Skipping {where} (skip_mismatch=True): {message}", stacklevel=3)
                 continue
             raise ValueError(message)
-        for i, var in enumerate(layer._variables):
-            ds = h5_require(stored, str(i), filepath, h5py.Dataset)
+        keys = _store_keys(layer)
+        if not all(k in stored for k in keys):
+            keys = [str(i) for i in range(len(layer._variables))]  # older kerasish files stored positions
+        for key, var in zip(keys, layer._variables):
+            ds = h5_require(stored, key, filepath, h5py.Dataset)
             pairs.append((var, ds, f"{where} weight '{var.name}'"))
     ready, _ = check_pairs(pairs, filepath, skip_mismatch=skip_mismatch)
     store = _optimizer_store(root, model, filepath)

@@ -85,6 +85,10 @@ class TorchModuleWrapper(Layer):
         path, _, attr = key.rpartition(".")
         return (self.module.get_submodule(path) if path else self.module), attr
 
+    def _weight_store_keys(self):
+        # Keras 3 stores a wrapped module's weights under its state_dict keys, not by position.
+        return [v.name for v in self._variables]
+
     def build(self, input_shape=None):
         self.built = True
 
