@@ -17,7 +17,7 @@ from kerasish import saving
 from kerasish import activations, backend, constraints, initializers, regularizers
 from kerasish import layers, models
 from kerasish import applications, callbacks, config, datasets, distribution, losses, metrics, mixed_precision, optimizers, utils
-from kerasish import ops, random, tree, visualization
+from kerasish import ops, preprocessing, random, tree, visualization
 from kerasish.engine.layer import Layer
 from kerasish.models.model import Model
 from kerasish.models.sequential import Sequential
@@ -26,7 +26,7 @@ from kerasish.engine.naming import clear_session
 from kerasish.layers.core.input_layer import Input, InputLayer
 from kerasish.layers.core.input_spec import InputSpec
 
-__all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "random", "tree", "visualization"]
+__all__ = ["Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "clear_session", "constraints", "initializers", "layers", "models", "regularizers", "saving", "applications", "callbacks", "config", "datasets", "distribution", "losses", "metrics", "mixed_precision", "optimizers", "utils", "ops", "preprocessing", "random", "tree", "visualization"]
 
 # Imported on first use: only tests need it.
 _LAZY_SUBPACKAGES = ("testing",)

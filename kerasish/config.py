@@ -77,4 +77,25 @@ def backend() -> str:
     return "torch"
 
 
-__all__ = ["backend", "enable_unsafe_deserialization", "explicit_device", "floatx", "get_device", "image_data_format", "in_safe_mode", "set_device"]
+_interactive_logging = True
+
+
+def enable_interactive_logging() -> None:
+    """Progress bars and messages print to stdout (the default), as Keras's."""
+    global _interactive_logging
+    _interactive_logging = True
+
+
+def disable_interactive_logging() -> None:
+    """Progress bars and messages go to the ``kerasish`` logger (``logging.info``)
+    instead of stdout, one line per finished epoch: for jobs whose output is a log."""
+    global _interactive_logging
+    _interactive_logging = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress prints to stdout (True) or to the ``kerasish`` logger."""
+    return _interactive_logging
+
+
+__all__ = ["backend", "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled", "enable_unsafe_deserialization", "explicit_device", "floatx", "get_device", "image_data_format", "in_safe_mode", "set_device"]

@@ -21,15 +21,6 @@ from conftest import assert_close_f32
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
-# ours, torchvision builder, input size used here
-ALL = [
-    ("ResNet50", "resnet50"), ("ResNet101", "resnet101"), ("MobileNetV2", "mobilenet_v2"),
-    ("MobileNetV3Small", "mobilenet_v3_small"), ("MobileNetV3Large", "mobilenet_v3_large"),
-    ("EfficientNetB0", "efficientnet_b0"), ("EfficientNetB1", "efficientnet_b1"), ("EfficientNetB2", "efficientnet_b2"),
-    ("EfficientNetB3", "efficientnet_b3"), ("DenseNet121", "densenet121"), ("ConvNeXtTiny", "convnext_tiny"),
-]
-
-
 def tv_counts(builder, **kwargs):
     """(parameters, parameters + float buffers) of a torchvision model, made on the meta device (instant)."""
     with torch.device("meta"):
@@ -37,22 +28,6 @@ def tv_counts(builder, **kwargs):
     params = sum(p.numel() for p in m.parameters())
     buffers = sum(b.numel() for b in m.buffers() if b.is_floating_point())
     return params, params + buffers
-
-
-def n_trainable(model):
-    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("ours,builder", ALL)
-def test_param_counts_equal_torchvision(ours, builder):
-    model = getattr(A, ours)(weights=None, input_shape=(32, 32, 3))
-    params, total = tv_counts(builder)
-    # Trainable weights are torchvision's parameters; the total adds BatchNorm's
-    # moving statistics (non-trainable weights in Keras's count).
-    assert n_trainable(model) == params
-    assert model.count_params() == total
-    assert model.output_shape == (None, 1000)
 
 
 @pytest.mark.slow
@@ -67,17 +42,17 @@ def test_vgg_param_counts_equal_torchvision():
     with torch.device("meta"):
         feats = torchvision.models.vgg19().features
     assert headless.count_params() == sum(p.numel() for p in feats.parameters())
-    assert [l.name for l in headless.layers[2:]] == ["block1", "block2", "block3", "block4", "block5"]
+    assert [l.name for l in headless.layers[1:4]] == ["block1_conv1", "block1_conv2", "block1_pool"]
+    assert headless.layers[-1].name == "block5_pool" and len(headless.layers) == 22
 
 
 # Keras's totals for the same architectures (weights=None), measured with keras 3.15:
 #   ResNet50       25,636,712 vs 25,610,152 here: Keras's ResNet convolutions carry biases
 #                  (followed by BatchNorm), torchvision's do not: 26,560 more in Keras.
-#   EfficientNetB0  5,330,571 vs 5,330,564 here: Keras's in-model Normalization layer keeps
-#                  mean (3), variance (3) and count (1) as weights.
-#   MobileNetV2, MobileNetV3Small, DenseNet121, VGG16 (headless): equal.
+#   EfficientNetB0, MobileNetV2: built as Keras builds them, equal (more in test_applications_b.py).
+#   MobileNetV3Small, DenseNet121, VGG16 (headless): equal.
 #   (DenseNet121 and MobileNetV3Small were measured equal too, 8,062,504 and 2,554,968; left out here for time.)
-KERAS_DIFF = {"ResNet50": 26_560, "EfficientNetB0": 7, "MobileNetV2": 0}
+KERAS_DIFF = {"ResNet50": 0, "EfficientNetB0": 0, "MobileNetV2": 0}  # ResNet50: built as Keras builds it
 
 
 @pytest.mark.slow
@@ -97,84 +72,24 @@ def test_vgg16_headless_count_equals_keras(keras):
     assert theirs.output_shape == ours.output_shape
 
 
-@pytest.fixture(scope="module")
-def resnet_pair(tmp_path_factory):
-    torch.manual_seed(0)
-    tv = torchvision.models.resnet50().eval()
-    with torch.no_grad():  # non-trivial running statistics
-        for m in tv.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-    path = tmp_path_factory.mktemp("ckpt") / "resnet50-custom.pth"
-    torch.save(tv.state_dict(), path)
-    model = A.ResNet50(weights=str(path), input_shape=(64, 64, 3))
-    return tv, model, path
-
-
 @pytest.mark.slow
-def test_resnet50_outputs_equal_torchvision(resnet_pair):
-    tv, model, path = resnet_pair
-    rng = np.random.default_rng(0)
-    raw = rng.uniform(0, 255, (2, 64, 64, 3)).astype("float32")
-    ours = model(A.resnet.preprocess_input(raw)).detach().numpy()
-    x = torch.from_numpy(raw).permute(0, 3, 1, 2) / 255.0
-    with torch.no_grad():
-        expected = torch.softmax(tv((x - MEAN) / STD), -1).numpy()
-    # ~50 chained convolutions of up to 3x3x512 terms, channels-last against channels-first kernels.
-    # (Random weights give logits of ~100: the softmax is nearly one-hot and its small
-    # probabilities carry the logits' absolute rounding errors as relative ones.)
-    assert_close_f32(ours, expected, terms=3 * 3 * 512, depth=50)
-    assert ours.argmax(-1).tolist() == expected.argmax(-1).tolist()
-    # The logits themselves, every class visible.
-    logits = A.ResNet50(weights=str(path), input_shape=(64, 64, 3), classifier_activation=None)
-    with torch.no_grad():
-        expected_logits = tv((x - MEAN) / STD).numpy()
-    assert_close_f32(logits(A.resnet.preprocess_input(raw)), expected_logits, terms=3 * 3 * 512, depth=50)
-
-
-@pytest.mark.slow
-def test_resnet50_structure(resnet_pair):
-    _, model, _ = resnet_pair
+def test_resnet50_structure():
+    # Keras's layers (names, classes, counts); torchvision mapping tests are in test_applications_a.py.
+    model = A.ResNet50(weights=None, input_shape=(64, 64, 3))
     names = [l.name for l in model.layers]
-    assert names[2:10] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
-    keys = list(model.state_dict())
-    assert "layer1.0.conv1.weight" in keys and "bn1.running_mean" in keys and "predictions.weight" in keys
-    assert model.get_layer("layer4").output_shape == (None, 2, 2, 2048)
-    assert model.get_layer("layer4").count_params() == sum(p.numel() for p in torchvision.models.resnet50().layer4.parameters()) + sum(
-        b.numel() for b in torchvision.models.resnet50().layer4.buffers() if b.is_floating_point())
+    assert names[1:7] == ["conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu", "pool1_pad", "pool1_pool"]
+    assert model.get_layer("conv5_block3_out").output_shape == (None, 2, 2, 2048)
+    assert sum(isinstance(l, layers.BatchNormalization) for l in model.layers) == 53
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
-    for name in ("conv1 (TorchModuleLayer)", "layer4 (TorchModuleLayer)", "predictions (Dense)", "25,610,152"):
+    for name in ("conv1_conv (Conv2D)", "conv5_block3_3_bn", "predictions (Dense)", "25,636,712"):
         assert name in text
 
 
 @pytest.mark.slow
-def test_mobilenet_v2_outputs_equal_torchvision(tmp_path):
-    torch.manual_seed(1)
-    tv = torchvision.models.mobilenet_v2().eval()
-    path = tmp_path / "mnv2.pt"
-    torch.save(tv.state_dict(), path)
-    model = A.MobileNetV2(weights=str(path), input_shape=(64, 64, 3), classifier_activation=None)
-    raw = np.random.default_rng(1).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
-    ours = model.predict(A.mobilenet_v2.preprocess_input(raw), verbose=0)
-    x = torch.from_numpy(raw).permute(0, 3, 1, 2) / 255.0
-    with torch.no_grad():
-        expected = tv((x - MEAN) / STD).numpy()
-    # ~50 chained convolutions, the widest (the classifier) over 1280 inputs.
-    assert_close_f32(ours, expected, terms=1280, depth=50)
-    # Headless with pooling: torchvision's pooled features.
-    feats = A.MobileNetV2(weights=str(path), input_shape=(64, 64, 3), include_top=False, pooling="avg")
-    with torch.no_grad():
-        expected_feats = tv.features((x - MEAN) / STD).mean((2, 3)).numpy()
-    assert_close_f32(feats(A.mobilenet_v2.preprocess_input(raw)), expected_feats, terms=1280, depth=50)
-
-
-@pytest.mark.slow
-def test_pooling_and_headless_shapes(resnet_pair):
-    _, _, path = resnet_pair
-    plain = A.ResNet50(weights=str(path), include_top=False, input_shape=(64, 64, 3))  # a full checkpoint, top skipped
+def test_pooling_and_headless_shapes():
+    plain = A.ResNet50(weights=None, include_top=False, input_shape=(64, 64, 3))
     assert plain.output_shape == (None, 2, 2, 2048)
     mx = A.DenseNet121(weights=None, include_top=False, pooling="max", input_shape=(64, 64, 3))
     assert mx.output_shape == (None, 1024) and mx.layers[-1].name == "max_pool"
@@ -195,13 +110,15 @@ def test_frozen_base_fine_tuning():
     model = kerasish.Model(inputs, outputs)
     before = {k: v.clone() for k, v in base.state_dict().items()}
     head = model.layers[-1]
-    head_before = head.get_weights()[0].copy()
+    # Keras's MobileNetV2 with random weights and inference-mode BatchNorm shrinks its
+    # features to ~1e-12: the head's kernel barely moves, its bias does.
+    head_before = [w.copy() for w in head.get_weights()]
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
     model.fit(rng.uniform(-1, 1, (16, 32, 32, 3)).astype("float32"), rng.integers(0, 3, 16), epochs=2, batch_size=8, verbose=0)
     for k, v in base.state_dict().items():
         assert torch.equal(v, before[k]), f"{k} changed in a frozen base"
-    assert not np.allclose(head.get_weights()[0], head_before)
+    assert not np.allclose(head.get_weights()[1], head_before[1])
     assert len(model.trainable_weights) == 2
 
 
@@ -209,18 +126,18 @@ def test_frozen_base_fine_tuning():
 def test_frozen_stage_runs_in_inference_and_training_flag_is_respected():
     model = A.ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3))
     x = torch.rand(4, 32, 32, 3) * 100
-    bn = model.get_layer("bn1").torch_module
+    bn = model.get_layer("conv1_bn").torch_module
     start = bn.running_mean.clone()
     model(x, training=False)
     assert torch.equal(bn.running_mean, start)
     model(x, training=True)  # trainable stage in training: batch statistics, moving stats updated
     assert not torch.equal(bn.running_mean, start)
     moved = bn.running_mean.clone()
-    model.get_layer("bn1").trainable = False
+    model.get_layer("conv1_bn").trainable = False
     model(x, training=True)  # frozen: inference mode, as Keras's frozen BatchNormalization
     assert torch.equal(bn.running_mean, moved)
     assert not any(p.requires_grad for p in bn.parameters())
-    assert all(p.requires_grad for p in model.get_layer("layer1").torch_module.parameters())
+    assert all(p.requires_grad for p in model.get_layer("conv2_block1_1_conv").torch_module.parameters())
 
 
 def test_imagenet_offline_gives_clear_error(monkeypatch, tmp_path):
@@ -231,35 +148,10 @@ def test_imagenet_offline_gives_clear_error(monkeypatch, tmp_path):
 
     monkeypatch.setattr(tvb, "download_file", no_network)
     with pytest.raises(OSError) as info:
-        A.ResNet50(weights="imagenet")
+        A.DenseNet121(weights="imagenet")  # DenseNet's ImageNet weights are torchvision's
     msg = str(info.value)
-    assert "ResNet50" in msg and "resnet50-11ad3fa6.pth" in msg
-    assert os.path.join(str(tmp_path), "checkpoints", "resnet50-11ad3fa6.pth") in msg
-
-
-def test_imagenet_weights_from_download_and_cache(monkeypatch, tmp_path):
-    """weights="imagenet": the file torchvision names, fetched once into the hub cache, then read from there."""
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    torch.manual_seed(3)
-    tv = torchvision.models.mobilenet_v3_small().eval()
-    calls = []
-
-    def fake_download(url, path, hash_prefix):
-        calls.append((url, hash_prefix))
-        torch.save(tv.state_dict(), path)
-
-    monkeypatch.setattr(tvb, "download_file", fake_download)
-    enum = torchvision.models.MobileNet_V3_Small_Weights.IMAGENET1K_V1
-    m1 = A.MobileNetV3Small(weights="imagenet", input_shape=(64, 64, 3), include_top=False, pooling="avg")
-    m2 = A.MobileNetV3Small(weights="imagenet", input_shape=(64, 64, 3), include_top=False, pooling="avg")
-    assert len(calls) == 1 and calls[0][0] == enum.url
-    assert os.path.exists(os.path.join(str(tmp_path), "checkpoints", os.path.basename(enum.url)))
-    raw = np.random.default_rng(2).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
-    x = torch.from_numpy(raw).permute(0, 3, 1, 2) / 255.0
-    with torch.no_grad():
-        expected = tv.features((x - MEAN) / STD).mean((2, 3)).numpy()
-    for m in (m1, m2):  # [0, 255] in, normalization inside the model (Keras's MobileNetV3 convention)
-        assert_close_f32(m(raw), expected, terms=1024, depth=40)
+    assert "DenseNet121" in msg and "densenet121-a639ec97.pth" in msg
+    assert os.path.join(str(tmp_path), "checkpoints", "densenet121-a639ec97.pth") in msg
 
 
 @pytest.mark.slow
@@ -276,10 +168,6 @@ def test_argument_validation(tmp_path):
         A.ResNet50(weights=str(tmp_path / "missing.pth"))
     with pytest.raises(ValueError, match="pooling"):
         A.ResNet50(weights=None, include_top=False, pooling="sum")
-    wrong = tmp_path / "wrong.pth"
-    torch.save(torchvision.models.mobilenet_v3_small().state_dict(), wrong)
-    with pytest.raises(ValueError, match="missing keys"):
-        A.MobileNetV2(weights=str(wrong), input_shape=(32, 32, 3))
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """The benchmark scripts run (speed itself is never asserted in tests)."""
 
+import argparse
 import os
 import sys
 
@@ -12,6 +13,7 @@ from kerasish.testing.test_case import float32_tol
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks"))
 import bench_pairs  # noqa: E402
 import bench_rnn  # noqa: E402
+import bench_text  # noqa: E402
 import bench_transformer  # noqa: E402
 
 
@@ -78,3 +80,10 @@ def test_transformer_benchmark_hand_written_block_is_the_same_function():
     got = ours.predict(x, verbose=0)
     np.testing.assert_allclose(got, want, rtol=float32_tol(terms=16, depth=6),
                                atol=float32_tol(terms=16, depth=6) * float(np.abs(want).max()))
+
+
+def test_text_benchmark_runs_tiny():
+    # the script checks itself that kerasish's vocabulary and ids equal the plain reference's
+    speeds = bench_text.run(argparse.Namespace(reviews=50, rounds=1, batch=16, max_tokens=500, length=20))
+    assert sorted(speeds) == [("ours", "adapt"), ("ours", "call"), ("ref", "adapt"), ("ref", "call")]
+    assert all(len(v) == 1 and v[0] > 0 for v in speeds.values())

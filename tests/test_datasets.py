@@ -18,7 +18,8 @@ import urllib.error
 import numpy as np
 import pytest
 
-from kerasish.datasets import _download, cifar10, cifar100, fashion_mnist, mnist, safe_pickle
+from kerasish.datasets import _download, boston_housing, california_housing, cifar10, cifar100, fashion_mnist, mnist, safe_pickle
+from kerasish.utils import file_utils
 
 
 # --------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def home(tmp_path, monkeypatch):
     """An empty KERASISH_HOME; network access fails unless a test allows it."""
     h = tmp_path / "home"
     monkeypatch.setenv("KERASISH_HOME", str(h))
-    monkeypatch.setattr(_download, "urlopen", no_network)
+    monkeypatch.setattr(file_utils, "urlopen", no_network)
     return h
 
 
@@ -179,7 +180,7 @@ def test_mnist_download_through_file_url_is_verified_and_cached(home, tmp_path, 
     from urllib.request import urlopen
 
     calls = []
-    monkeypatch.setattr(_download, "urlopen", lambda url, timeout=None: calls.append(url) or urlopen(url, timeout=timeout))
+    monkeypatch.setattr(file_utils, "urlopen", lambda url, timeout=None: calls.append(url) or urlopen(url, timeout=timeout))
     (x_train, _), (_, y_test) = mnist.load_data()
     np.testing.assert_array_equal(x_train, arrays["x_train"])
     np.testing.assert_array_equal(y_test, arrays["y_test"])
@@ -204,7 +205,7 @@ def test_mnist_corrupt_cached_file_is_deleted_and_refetched(home, tmp_path, monk
     monkeypatch.setitem(_download.CHECKSUMS, "mnist.npz", ("sha256", sha256(src)))
     from urllib.request import urlopen
 
-    monkeypatch.setattr(_download, "urlopen", urlopen)
+    monkeypatch.setattr(file_utils, "urlopen", urlopen)
     cached = home / "datasets" / "mnist.npz"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(src.read_bytes()[:100])  # truncated download
@@ -221,7 +222,7 @@ def test_download_with_wrong_checksum_leaves_no_file(home, tmp_path, monkeypatch
     monkeypatch.setitem(_download.CHECKSUMS, "mnist.npz", ("sha256", "0" * 64))
     from urllib.request import urlopen
 
-    monkeypatch.setattr(_download, "urlopen", urlopen)
+    monkeypatch.setattr(file_utils, "urlopen", urlopen)
     with pytest.raises(ValueError, match="sha256 file hash") as e:
         mnist.load_data()
     assert src.as_uri() in str(e.value)
@@ -256,7 +257,7 @@ def test_interrupted_download_leaves_no_partial_file(home, monkeypatch):
         def __exit__(self, *a):
             return False
 
-    monkeypatch.setattr(_download, "urlopen", lambda url, timeout=None: Broken())
+    monkeypatch.setattr(file_utils, "urlopen", lambda url, timeout=None: Broken())
     with pytest.raises(ConnectionError, match="interrupted"):
         mnist.load_data()
     assert os.listdir(home / "datasets") == []
@@ -461,7 +462,7 @@ def test_cifar_download_via_file_url_and_offline_message(home, tmp_path, monkeyp
 
     from urllib.request import urlopen
 
-    monkeypatch.setattr(_download, "urlopen", urlopen)
+    monkeypatch.setattr(file_utils, "urlopen", urlopen)
     monkeypatch.setitem(_download.ORIGINS, "cifar-100-python.tar.gz", "file://" + os.path.abspath(path))
     (x_train, y_train), _ = cifar100.load_data("coarse")
     np.testing.assert_array_equal(y_train[:, 0], batches["train"][b"coarse_labels"])
@@ -486,7 +487,7 @@ def test_cifar_corrupt_archive_is_refetched(home, tmp_path, monkeypatch):
     monkeypatch.setitem(_download.ORIGINS, "cifar-10-python.tar.gz", "file://" + os.path.abspath(path))
     from urllib.request import urlopen
 
-    monkeypatch.setattr(_download, "urlopen", urlopen)
+    monkeypatch.setattr(file_utils, "urlopen", urlopen)
     (home / "datasets").mkdir(parents=True)
     (home / "datasets" / "cifar-10-python.tar.gz").write_bytes(b"not an archive")
     (_, y_train), _ = cifar10.load_data()
@@ -561,3 +562,83 @@ def test_cifar_archive_missing_member_is_named(home, monkeypatch):
     monkeypatch.setitem(_download.CHECKSUMS, "cifar-10-python.tar.gz", ("sha256", sha256(path)))
     with pytest.raises(ValueError, match="cifar-10-batches-py/test_batch"):
         cifar10.load_data()
+
+
+# --------------------------------------------------------------------------
+# Boston / California housing
+# --------------------------------------------------------------------------
+def place_housing(home, monkeypatch, name, n, features, seed):
+    rng = np.random.default_rng(seed)
+    (home / "datasets").mkdir(parents=True, exist_ok=True)
+    target = home / "datasets" / name
+    x, y = rng.random((n, features)), rng.random(n) * 50
+    np.savez(target, x=x, y=y)
+    monkeypatch.setitem(_download.CHECKSUMS, name, ("sha256", sha256(target)))
+    return target, x, y
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"test_split": 0.35, "seed": 7}, {"test_split": 0.0}])
+def test_boston_housing_matches_keras(home, monkeypatch, keras, kwargs):
+    import keras.src.datasets.boston_housing as kboston
+
+    target, _, _ = place_housing(home, monkeypatch, "boston_housing.npz", 37, 13, 20)
+    monkeypatch.setattr(kboston, "get_file", lambda *a, **kw: str(target))
+    ours, theirs = boston_housing.load_data(**kwargs), kboston.load_data(**kwargs)
+    for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1]):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    assert ours[0][0].shape[1] == 13
+
+
+@pytest.mark.parametrize("version", ["large", "small"])
+def test_california_housing_matches_keras(home, monkeypatch, keras, version):
+    import keras.src.datasets.california_housing as kcal
+
+    target, _, _ = place_housing(home, monkeypatch, "california_housing.npz", 650, 8, 21)
+    monkeypatch.setattr(kcal, "get_file", lambda *a, **kw: str(target))
+    ours, theirs = california_housing.load_data(version=version), kcal.load_data(version=version)
+    for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1]):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    assert len(ours[0][0]) + len(ours[1][0]) == (600 if version == "small" else 650)
+
+
+def test_housing_download_bad_arguments_and_offline(home, tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="version='medium'"):
+        california_housing.load_data(version="medium")
+    with pytest.raises(ValueError, match="test_split=1"):
+        boston_housing.load_data(test_split=1)
+    with pytest.raises(ConnectionError) as e:
+        boston_housing.load_data()
+    assert "Boston housing" in str(e.value) and _download.ORIGINS["boston_housing.npz"] in str(e.value)
+    assert str(home / "datasets" / "boston_housing.npz") in str(e.value)
+
+    mirror = tmp_path / "mirror.npz"
+    np.savez(mirror, x=np.ones((10, 8)), y=np.arange(10.0))
+    monkeypatch.setitem(_download.ORIGINS, "california_housing.npz", mirror.as_uri())
+    monkeypatch.setitem(_download.CHECKSUMS, "california_housing.npz", ("sha256", sha256(mirror)))
+    from urllib.request import urlopen
+
+    monkeypatch.setattr(file_utils, "urlopen", urlopen)
+    (x_train, y_train), (x_test, y_test) = california_housing.load_data(test_split=0.3)
+    assert x_train.shape == (7, 8) and x_test.shape == (3, 8)
+    assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(10))
+
+
+def test_housing_files_are_checked(home, monkeypatch):
+    (home / "datasets").mkdir(parents=True)
+    target = home / "datasets" / "boston_housing.npz"
+    np.savez(target, x=np.ones((4, 12)), y=np.ones(4))  # 12 features, not 13
+    monkeypatch.setitem(_download.CHECKSUMS, "boston_housing.npz", ("sha256", sha256(target)))
+    with pytest.raises(ValueError, match=r"\(n, 13\)"):
+        boston_housing.load_data()
+    np.savez(target, x=np.array([object(), 1], dtype=object), y=np.ones(2))
+    monkeypatch.setitem(_download.CHECKSUMS, "boston_housing.npz", ("sha256", sha256(target)))
+    with pytest.raises(ValueError, match="allow_pickle|Object arrays|Could not read"):
+        boston_housing.load_data()
+
+
+def test_housing_published_checksums():
+    assert _download.CHECKSUMS["boston_housing.npz"][1].startswith("f553886a")
+    assert _download.CHECKSUMS["california_housing.npz"][1].startswith("1a2e3a52")
+    assert _download.ORIGINS["california_housing.npz"].endswith("tf-keras-datasets/california_housing.npz")

@@ -27,6 +27,7 @@ from keras.src.datasets import reuters as keras_reuters
 
 import kerasish
 from kerasish.datasets import _download, imdb, reuters, safe_pickle
+from kerasish.utils import file_utils
 from kerasish.utils import pad_sequences, timeseries_dataset_from_array
 
 
@@ -322,7 +323,7 @@ def home(tmp_path, monkeypatch):
     def no_network(url, timeout=None):
         raise AssertionError(f"unexpected download of {url}")
 
-    monkeypatch.setattr(_download, "urlopen", no_network)
+    monkeypatch.setattr(file_utils, "urlopen", no_network)
     return h
 
 
@@ -332,7 +333,7 @@ def mirror(monkeypatch, key, src, algorithm="sha256"):
     monkeypatch.setitem(_download.CHECKSUMS, key, (algorithm, digest(src, algorithm)))
     from urllib.request import urlopen
 
-    monkeypatch.setattr(_download, "urlopen", urlopen)
+    monkeypatch.setattr(file_utils, "urlopen", urlopen)
 
 
 @pytest.fixture
@@ -388,7 +389,7 @@ def test_imdb_is_downloaded_once_and_cached(home, imdb_file, monkeypatch):
     assert x_train.dtype == object and len(x_train) == 60 and len(x_test) == 40
     # start_char, then ids shifted by index_from; the largest id is oov_char (Keras's num_words=None rule).
     assert all(s[0] == 1 and all(w >= 4 or w == 2 for w in s[1:]) for s in x_train)
-    monkeypatch.setattr(_download, "urlopen", lambda *a, **k: pytest.fail("downloaded twice"))
+    monkeypatch.setattr(file_utils, "urlopen", lambda *a, **k: pytest.fail("downloaded twice"))
     imdb.load_data(num_words=10)
 
 

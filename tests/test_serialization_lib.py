@@ -322,7 +322,10 @@ def test_table_holds_what_the_packages_export():
     assert {k: BUILTIN_LAYERS[k] for k in exported} == exported  # every exported layer, under its exported name
     models = {"Functional": kerasish.models.Functional, "Model": kerasish.Model, "Sequential": kerasish.Sequential}
     applications = {"TorchModuleLayer": kerasish.applications.TorchModuleLayer,
-                    "TorchvisionNormalization": kerasish.applications.TorchvisionNormalization}
+                    "TorchvisionNormalization": kerasish.applications.TorchvisionNormalization,
+                    "CustomScaleLayer": kerasish.applications.inception_resnet_v2.CustomScaleLayer,
+                    "LayerScale": kerasish.applications.convnext.LayerScale,
+                    "StochasticDepth": kerasish.applications.convnext.StochasticDepth}
     assert BUILTIN_LAYERS == {**exported, **models, **applications}  # and nothing else
 
 
@@ -342,6 +345,19 @@ def _tiny_functional():
 # The arguments of the table's classes whose constructors require some; the
 # others are made with their defaults.
 _REQUIRED_ARGS = {
+    "CustomScaleLayer": {"scale": 0.17},
+    "StochasticDepth": {"drop_path_rate": 0.1},
+    "LayerScale": {"init_values": 1e-6, "projection_dim": 4},
+    "RandomPosterization": {"factor": 4},
+    "RandomColorDegeneration": {"factor": 0.5},
+    "RandomHue": {"factor": 0.5},
+    "RandomSaturation": {"factor": 0.5},
+    "RandomSharpness": {"factor": 0.5},
+    "Pipeline": {"layers": []},
+    "Hashing": {"num_bins": 3},
+    "HashedCrossing": {"num_bins": 3},
+    "CategoryEncoding": {"num_tokens": 4},
+    "Discretization": {"bin_boundaries": [0.0, 1.0]},
     "Activation": {"activation": "relu"},
     "Embedding": {"input_dim": 5, "output_dim": 2},
     "ReversibleEmbedding": {"input_dim": 5, "output_dim": 2},

@@ -1,7 +1,15 @@
-"""The machinery shared by every ``kerasish.applications`` model: torchvision
-stages as kerasish layers, input-shape checks as Keras makes them, and weight
-loading (torchvision's ImageNet checkpoints, local torch state_dicts, kerasish /
-Keras weight files).
+"""The machinery shared by the ``kerasish.applications`` models: input-shape
+checks as Keras makes them, Keras's pooling top, weight loading (torchvision's
+ImageNet checkpoints through torch.hub, Keras's own ImageNet HDF5 files,
+local torch state_dicts, kerasish / Keras weight files), and torchvision
+stages as kerasish layers.
+
+Most families are built as Keras builds them, layer for layer (see
+:func:`keras_inputs`, :func:`keras_pooling`, :func:`load_keras_weights` and
+:mod:`kerasish.applications.weight_map` for torch checkpoints). The stage
+design below (:class:`TorchModuleLayer`, :class:`TorchvisionNormalization`,
+:func:`build_application`) remains for the models still made of torchvision
+stages, and so that ``.keras`` files saved with them keep loading.
 
 An application is an ordinary kerasish functional model::
 
@@ -36,6 +44,7 @@ import torch
 from torch import nn
 
 from kerasish import activations, layers
+from kerasish.applications import weight_map
 from kerasish.engine import layout
 from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.layer import Layer, _infer_output_shape_by_tracing
@@ -542,3 +551,91 @@ def build_application(*, pretty, architecture, arch_kwargs, full, groups, top, w
 def dense_head(prefix, layer):
     """Head entries for a kerasish Dense taking torchvision's nn.Linear at ``prefix``."""
     return {f"{prefix}.weight": (layer, "weight", None), f"{prefix}.bias": (layer, "bias", None)}
+
+
+# ----------------------------------------------------------------------
+# Applications built as Keras builds them (named kerasish layers)
+# ----------------------------------------------------------------------
+# Keras's own ImageNet weights (Keras 2 HDF5 files, md5-checked as Keras checks them).
+KERAS_WEIGHTS_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+def keras_inputs(pretty, *, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                 default_size, min_size):
+    """Keras's argument checks and input for an application: ``(model inputs, image tensor)``."""
+    check_common_args(pretty, weights, include_top, classes, pooling, classifier_activation)
+    input_shape = obtain_input_shape(input_shape, default_size, min_size, include_top, weights)
+    if input_tensor is not None and isinstance(input_tensor, KerasTensor) and len(input_tensor.shape) != 4:
+        raise ValueError(f"{pretty}: `input_tensor` must be a 4-D image tensor, got shape {input_tensor.shape}.")
+    return make_input(input_shape, input_tensor)
+
+
+def keras_pooling(x, pooling, named=True):
+    """A headless model's pooling as Keras adds it (some families leave these layers unnamed)."""
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(**({"name": "avg_pool"} if named else {}))(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(**({"name": "max_pool"} if named else {}))(x)
+    return x
+
+
+def keras_weights_path(subdir, file_name, md5):
+    """Keras's weight file ``KERAS_WEIGHTS_BASE/subdir/file_name``, in Keras's cache.
+
+    The cache is Keras's (``$KERAS_HOME/models`` or ``~/.keras/models``), so a
+    file Keras downloaded before is used as it is. A download is checked
+    against Keras's md5 before it is kept.
+    """
+    import hashlib
+    import tempfile
+
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    directory = os.path.join(home, "models")
+    path = os.path.join(directory, file_name)
+    if os.path.exists(path):
+        return path
+    url = f"{KERAS_WEIGHTS_BASE}{subdir}/{file_name}"
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
+        os.close(fd)
+        try:
+            download_file(url, tmp, None)
+            digest = hashlib.md5()
+            with open(tmp, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            if md5 and digest.hexdigest() != md5:
+                raise OSError(f"md5 {digest.hexdigest()} does not match Keras's {md5}")
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    except Exception as e:
+        raise OSError(
+            f"Could not download Keras's weights '{file_name}' from {url}: {e}. Without network access, download it "
+            f"elsewhere and place it at '{path}', or pass weights='/path/to/{file_name}'."
+        ) from e
+    return path
+
+
+def load_keras_weights(model, weights, keras_file=None):
+    """``weights``: None, ``"imagenet"`` (``keras_file`` = (subdir, file name, md5),
+    Keras's own file) or a path (any file ``model.load_weights`` reads, or a torch
+    state_dict ``.pth`` / ``.pt`` read through the model's key map)."""
+    if weights is None:
+        return
+    if weights == "imagenet":
+        if keras_file is None:
+            raise ValueError(f"Model '{model.name}' has no ImageNet weights.")
+        model.load_weights(keras_weights_path(*keras_file))
+        return
+    path = os.fspath(weights)
+    if path.lower().endswith((".pth", ".pt", ".bin", ".ckpt")):
+        try:
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise ValueError(f"Cannot read the torch state_dict file '{path}' for model '{model.name}': {e}") from e
+        weight_map.load_state_dict(model, state_dict, source=f"weights file '{path}'")
+        return
+    model.load_weights(path)

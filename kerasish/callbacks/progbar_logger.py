@@ -34,12 +34,14 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 import numpy as np
 import torch
 
+from kerasish import config
 from kerasish.callbacks._utils import items_to_python, to_python
 from kerasish.callbacks.callback import Callback
 
@@ -92,18 +94,40 @@ class Progbar:
         width: bar width in characters (20).
         verbose: 0 silent, 1 progress bar, 2 one line at the end.
         interval: least seconds between two redraws in a terminal (0.1).
+        stateful_metrics: names shown as given; every other value is averaged
+            over the steps (Keras's default for a Progbar of your own).
+        stateless_metrics: the opposite: names averaged, every other shown as
+            given (``set()``: all as given, what ``fit``'s progress bar uses).
+            Give at most one of the two.
         unit_name: ``"step"``.
         console: the ``rich`` console to draw on (default: a new one on
             ``sys.stdout``).
 
-    ``update(current, logs)`` is cheap when no redraw is due: ``logs`` (a
-    Mapping, possibly of device tensors) is only remembered, and read at the
-    next redraw. Every value is shown as given (Keras's progress bar in
-    ``fit`` treats all metrics as stateful: the logs already hold running
-    means).
+    With every value shown as given, ``update(current, logs)`` is cheap when
+    no redraw is due: ``logs`` (a Mapping, possibly of device tensors) is only
+    remembered, and read at the next redraw. Averaged values are read at each
+    update. With interactive logging off (``kerasish.config.disable_interactive_logging()``)
+    the finished lines go to the ``kerasish`` logger.
+
+    Example:
+        >>> from kerasish.utils import Progbar
+        >>> bar = Progbar(None, verbose=0)
+        >>> for step in range(3):
+        ...     bar.update(step + 1, values=[("loss", float(step))])
+        >>> bar._shown("loss")  # averaged over the steps: (0 + 1 + 2) / 3 (the final update shows its own value, as Keras)
+        1.0
     """
 
-    def __init__(self, target, width=20, verbose=1, interval=0.1, unit_name="step", console=None):
+    def __init__(self, target, width=20, verbose=1, interval=0.1, stateful_metrics=None, stateless_metrics=None,
+                 unit_name="step", console=None):
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError("Progbar: give at most one of `stateful_metrics` (names shown as given) and "
+                             "`stateless_metrics` (names averaged).")
+        self._stateful = None if stateful_metrics is None else set(stateful_metrics)
+        self._stateless = None if stateless_metrics is None else set(stateless_metrics)
+        if self._stateful is None and self._stateless is None:
+            self._stateful = set()  # Keras: a Progbar of your own averages everything
+        self._sums = {}
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -111,7 +135,8 @@ class Progbar:
         self.unit_name = unit_name
         self.console = console if console is not None else _new_console()
         c = self.console
-        self.dynamic = bool(c.is_terminal and not c.is_dumb_terminal and not c.is_jupyter)
+        self.dynamic = bool(c.is_terminal and not c.is_dumb_terminal and not c.is_jupyter
+                            and config.is_interactive_logging_enabled())
         self._values = {}
         self._values_order = []
         self._start = time.time()
@@ -120,6 +145,42 @@ class Progbar:
         self._seen_so_far = 0
 
     # -- bookkeeping --------------------------------------------------
+    def _averaged(self, key):
+        return key not in self._stateful if self._stateful is not None else key in self._stateless
+
+    def _average(self, values, current, finalize):
+        """``values`` with the averaged names replaced by their running means
+        (Keras weighs each update by the steps it covers)."""
+        if not values or (self._stateless is not None and not self._stateless):
+            return values
+        out = {}
+        for key in values:
+            v = values[key]
+            if v is None or not self._averaged(key):
+                out[key] = v
+                continue
+            v = to_python(v)
+            if isinstance(v, torch.Tensor):
+                v = v.detach().cpu().numpy()
+            v = float(np.mean(v))
+            if finalize or key not in self._sums:
+                base = 1 if finalize else max(current - self._seen_so_far, 1)
+                self._sums[key] = [v * base, base]
+            else:
+                base = max(current - self._seen_so_far, 1)
+                self._sums[key][0] += v * base
+                self._sums[key][1] += base
+            total, count = self._sums[key]
+            out[key] = total / count
+        return out
+
+    def _shown(self, key):
+        """The value the line shows for ``key`` (after the next redraw)."""
+        if key in self._sums:
+            total, count = self._sums[key]
+            return total / count
+        return self._values.get(key)
+
     def _absorb(self, logs, sort):
         if not logs:
             return
@@ -181,6 +242,10 @@ class Progbar:
         from rich.segment import ControlType
 
         c = self.console
+        if not config.is_interactive_logging_enabled():
+            if not live:
+                logging.getLogger("kerasish").info(text.plain if hasattr(text, "plain") else str(text))
+            return
         if self.dynamic:
             if live:
                 text = text.copy()
@@ -204,6 +269,7 @@ class Progbar:
         """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
+        values = self._average(dict(values) if isinstance(values, (list, tuple)) else values, current, finalize)
         self._seen_so_far = current
         now = time.time()
         if self.verbose == 1:
@@ -229,7 +295,11 @@ class Progbar:
             if self.target is not None and self.target > 0:
                 from rich.text import Text
 
-                self.console.print(Text(self._line_verbose2(current, now, time_per_unit)), soft_wrap=True)
+                line = self._line_verbose2(current, now, time_per_unit)
+                if config.is_interactive_logging_enabled():
+                    self.console.print(Text(line), soft_wrap=True)
+                else:
+                    logging.getLogger("kerasish").info(line)
         self._last_update = now
 
 
@@ -291,7 +361,10 @@ class ProgbarLogger(Callback):
         if self.verbose and self.epochs > 1:
             from rich.text import Text
 
-            self.progbar.console.print(Text(f"Epoch {epoch + 1}/{self.epochs}"), soft_wrap=True)
+            if config.is_interactive_logging_enabled():
+                self.progbar.console.print(Text(f"Epoch {epoch + 1}/{self.epochs}"), soft_wrap=True)
+            else:
+                logging.getLogger("kerasish").info(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)
@@ -319,7 +392,9 @@ class ProgbarLogger(Callback):
 
     def _maybe_init_progbar(self):
         if self.progbar is None:
-            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step", console=self._console())
+            # fit's logs already hold running means: shown as given, as Keras's ProgbarLogger does.
+            self.progbar = Progbar(target=self.target, verbose=self.verbose, stateless_metrics=set(), unit_name="step",
+                                   console=self._console())
 
     def _update_progbar(self, batch, logs=None):
         self._maybe_init_progbar()

@@ -1,7 +1,7 @@
 """``kerasish.datasets``: the Keras built-in datasets as numpy arrays.
 
-``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb`` and
-``reuters``, each with a ``load_data()`` that returns
+``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``,
+``reuters``, ``boston_housing`` and ``california_housing``, each with a ``load_data()`` that returns
 ``(x_train, y_train), (x_test, y_test)`` exactly as Keras does (same shapes,
 dtypes, values, channels_last images; word-id sequences for the text sets,
 which also have ``get_word_index()``). Files are
@@ -15,6 +15,6 @@ Example:
     ((60000, 28, 28), dtype('uint8'))
 """
 
-from kerasish.datasets import cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
+from kerasish.datasets import boston_housing, california_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 
-__all__ = ["cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters"]

@@ -2,16 +2,17 @@
 
 Two halves:
 
-* **Download and cache** (:func:`get_file`). Files live in
+* **Download and cache** (:func:`get_file`, on
+  :func:`kerasish.utils.file_utils.get_file`). Files live in
   ``~/.kerasish/datasets`` (``$KERASISH_HOME/datasets`` when the
   ``KERASISH_HOME`` environment variable is set), under the file names Keras
-  uses, fetched from the same URLs as Keras. A download streams into a
-  temporary file next to the target while its checksum is computed; only a
-  file whose checksum matches is moved into place (``os.replace``, atomic), so
-  an interrupted or corrupt download never leaves a partial file behind. A
-  cached file whose checksum does not match is deleted and fetched again.
-  Without network, the error names the dataset, the URL and the exact path
-  where the file can be placed by hand to work offline.
+  uses, fetched from the same URLs as Keras and checked against known
+  hashes. A download is verified before it is renamed into place, so an
+  interrupted or corrupt download never leaves a partial file behind. A
+  cached file whose hash does not match is fetched again (and replaced only
+  by a file that matches). Without network, the error names the dataset, the
+  URL and the exact path where the file can be placed by hand to work
+  offline.
 
 * **Safe reading** (:func:`load_cifar_batch`). The CIFAR "python version"
   archives hold Python 2 pickles. They are read with
@@ -26,19 +27,14 @@ so tests (or a mirror) can patch entries, e.g.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
 import pickle
-import sys
 import tempfile
-import urllib.error
-from urllib.request import urlopen
 
 import numpy as np
 
 from kerasish.datasets.safe_pickle import restricted_load
-from kerasish.saving.file_io import atomic_write
+from kerasish.utils import file_utils
 
 _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _TORONTO = "https://www.cs.toronto.edu/~kriz/"
@@ -56,10 +52,12 @@ ORIGINS: dict[str, str] = {
     "imdb_word_index.json": _KERAS_BUCKET + "imdb_word_index.json",
     "reuters.npz": _KERAS_BUCKET + "reuters.npz",
     "reuters_word_index.json": _KERAS_BUCKET + "reuters_word_index.json",
+    "boston_housing.npz": _KERAS_BUCKET + "boston_housing.npz",
+    "california_housing.npz": _KERAS_BUCKET + "california_housing.npz",
 }
 
 #: ``(algorithm, hex digest)`` of every dataset file, keyed like ORIGINS.
-#: MNIST, CIFAR, IMDB and Reuters: the values in Keras's ``keras/src/datasets``.
+#: MNIST, CIFAR, IMDB, Reuters and the housing sets: the values in Keras's ``keras/src/datasets``.
 #: Fashion-MNIST (Keras checks none): the md5 values published by Zalando
 #: in the Fashion-MNIST README (also used by torchvision).
 CHECKSUMS: dict[str, tuple[str, str] | None] = {
@@ -75,10 +73,9 @@ CHECKSUMS: dict[str, tuple[str, str] | None] = {
     "imdb_word_index.json": ("md5", "bfafd718b763782e994055a2d397834f"),
     "reuters.npz": ("sha256", "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"),
     "reuters_word_index.json": ("md5", "4d44cc38712099c9e383dc6e5f11a921"),
+    "boston_housing.npz": ("sha256", "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"),
+    "california_housing.npz": ("sha256", "1a2e3a52e0398de6463aebe6f4a8da34fb21fbb6b934cf88c3425e766f2a1a6f"),
 }
-
-_CHUNK = 1 << 20
-
 
 # --------------------------------------------------------------------------
 # Cache folder
@@ -117,37 +114,6 @@ def _writable_dir(path: str) -> bool:
     return os.access(path, os.W_OK)
 
 
-# --------------------------------------------------------------------------
-# Checksums
-# --------------------------------------------------------------------------
-def file_hash(path: str, algorithm: str = "sha256") -> str:
-    """Hex digest of a file, read in 1 MiB chunks.
-
-    Args:
-        path: the file.
-        algorithm: ``"sha256"`` or ``"md5"`` (any ``hashlib`` name works).
-    """
-    try:
-        hasher = hashlib.new(algorithm)
-    except ValueError:
-        raise ValueError(f"Unknown hash algorithm: algorithm={algorithm!r}.") from None
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()
-
-
-def validate_file(path: str, checksum: tuple[str, str] | None) -> bool:
-    """Whether ``path`` matches ``checksum`` (``(algorithm, hex)``; None: always)."""
-    if checksum is None:
-        return True
-    algorithm, expected = checksum
-    return file_hash(path, algorithm) == expected.lower()
-
-
-# --------------------------------------------------------------------------
-# Download
-# --------------------------------------------------------------------------
 def _offline_message(dataset: str, fname: str, origin: str, target: str, reason: object, extra: str = "") -> str:
     return (
         f"Could not download the {dataset} dataset file '{fname}' from {origin} "
@@ -157,38 +123,6 @@ def _offline_message(dataset: str, fname: str, origin: str, target: str, reason:
         "(The cache folder is <KERASISH_HOME>/datasets; KERASISH_HOME defaults to "
         "~/.kerasish.)"
     )
-
-
-def _download(origin: str, target: str, checksum: tuple[str, str] | None, dataset: str, fname: str, extra_hint: str) -> None:
-    """Stream ``origin`` into a temporary file, verify it, then move it to
-    ``target`` (file_io.atomic_write: on any failure nothing is left)."""
-    algorithm, expected = checksum if checksum is not None else ("sha256", None)
-    hasher = hashlib.new(algorithm)
-    print(f"Downloading data from {origin}", file=sys.stdout, flush=True)
-    with atomic_write(target, "wb") as out:
-        try:
-            response = urlopen(origin, timeout=60)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-            reason = getattr(e, "reason", None) or e
-            raise ConnectionError(_offline_message(dataset, fname, origin, target, reason, extra_hint)) from e
-        with response:
-            while True:
-                try:
-                    chunk = response.read(_CHUNK)
-                except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-                    raise ConnectionError(
-                        _offline_message(dataset, fname, origin, target, f"download interrupted: {e}", extra_hint)
-                    ) from e
-                if not chunk:
-                    break
-                hasher.update(chunk)
-                out.write(chunk)
-        if expected is not None and hasher.hexdigest() != expected.lower():
-            raise ValueError(
-                f"Incomplete or corrupted file detected while downloading the {dataset} dataset "
-                f"from {origin}: the {algorithm} file hash is {hasher.hexdigest()}, expected "
-                f"{expected}. Nothing was written to {target}."
-            )
 
 
 def get_file(fname: str, key: str | None = None, cache_subdir: str = "", dataset: str = "", extra_hint: str = "") -> str:
@@ -240,21 +174,13 @@ def get_file(fname: str, key: str | None = None, cache_subdir: str = "", dataset
         os.makedirs(folder, exist_ok=True)
         target = os.path.join(folder, fname)
 
-    if os.path.exists(target):
-        if validate_file(target, checksum):
-            return target
-        algorithm, expected = checksum
-        print(
-            f"A local file was found at {target}, but its {algorithm} file hash does not "
-            f"match the original value of {expected}, so it is deleted and the data is "
-            "downloaded again.",
-            file=sys.stdout,
-            flush=True,
-        )
-        os.remove(target)
+    algorithm, expected = checksum if checksum is not None else ("auto", None)
     os.makedirs(folder, exist_ok=True)
-    _download(origin, target, checksum, dataset, fname, extra_hint)
-    return target
+    try:
+        return file_utils.get_file(fname, origin, file_hash=expected, hash_algorithm=algorithm, cache_subdir=folder,
+                                   cache_dir=folder)
+    except ConnectionError as e:
+        raise ConnectionError(_offline_message(dataset, fname, origin, target, getattr(e, "reason", e), extra_hint)) from e
 
 
 def load_cifar_batch(fileobj, source: str, label_key: str = "labels"):

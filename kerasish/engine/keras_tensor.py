@@ -108,7 +108,37 @@ def _layers():
 
 
 def is_keras_tensor(x) -> bool:
+    """Whether ``x`` is a symbolic tensor of a functional graph (``keras.utils.is_keras_tensor``)."""
     return isinstance(x, KerasTensor)
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors ``tensor`` is computed from, as a list in the order
+    the graph reaches them (``keras.utils.get_source_inputs``); a tensor that is
+    not symbolic is returned as it is.
+
+    Example:
+        >>> import kerasish
+        >>> a, b = kerasish.Input((3,)), kerasish.Input((3,))
+        >>> get_source_inputs(kerasish.layers.Add()([a, b])) == [a, b]
+        True
+    """
+    if not isinstance(tensor, KerasTensor) or getattr(tensor, "_keras_history", None) is None:
+        return tensor
+    out = []
+
+    def visit(t):
+        layer, node_index, _ = t._keras_history
+        node = layer._inbound_nodes[node_index]
+        if node.is_input:
+            if all(t is not seen for seen in out):
+                out.append(t)
+            return
+        for parent in node.input_tensors:
+            visit(parent)
+
+    visit(tensor)
+    return out
 
 
 def any_symbolic(struct) -> bool:

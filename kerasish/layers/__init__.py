@@ -98,6 +98,39 @@ from kerasish.layers.core.einsum_dense import EinsumDense
 from kerasish.layers.attention import (
     AdditiveAttention, Attention, GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention,
 )
+# --- issue 20: feature preprocessing ---
+from kerasish.layers.preprocessing.category_encoding import CategoryEncoding
+from kerasish.layers.preprocessing.discretization import Discretization
+from kerasish.layers.preprocessing.hashed_crossing import HashedCrossing
+from kerasish.layers.preprocessing.hashing import Hashing
+
+# --- issue 20: image augmentation ---
+from kerasish.layers.preprocessing.auto_contrast import AutoContrast
+from kerasish.layers.preprocessing.equalization import Equalization
+from kerasish.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
+from kerasish.layers.preprocessing.solarization import Solarization
+from kerasish.layers.preprocessing.random_invert import RandomInvert
+from kerasish.layers.preprocessing.random_posterization import RandomPosterization
+from kerasish.layers.preprocessing.random_grayscale import RandomGrayscale
+from kerasish.layers.preprocessing.random_color_degeneration import RandomColorDegeneration
+from kerasish.layers.preprocessing.random_hue import RandomHue
+from kerasish.layers.preprocessing.random_saturation import RandomSaturation
+from kerasish.layers.preprocessing.random_sharpness import RandomSharpness
+from kerasish.layers.preprocessing.random_color_jitter import RandomColorJitter
+from kerasish.layers.preprocessing.random_erasing import RandomErasing
+from kerasish.layers.preprocessing.random_shear import RandomShear
+from kerasish.layers.preprocessing.random_perspective import RandomPerspective
+from kerasish.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
+from kerasish.layers.preprocessing.random_elastic_transform import RandomElasticTransform
+from kerasish.layers.preprocessing.mix_up import MixUp
+from kerasish.layers.preprocessing.cut_mix import CutMix
+from kerasish.layers.preprocessing.pipeline import Pipeline
+from kerasish.layers.preprocessing.rand_augment import RandAugment
+from kerasish.layers.preprocessing.aug_mix import AugMix
+# --- issue 20: text preprocessing ---
+from kerasish.layers.preprocessing.string_lookup import StringLookup
+from kerasish.layers.preprocessing.integer_lookup import IntegerLookup
+from kerasish.layers.preprocessing.text_vectorization import TextVectorization
 
 from kerasish.engine.serialization import (
     deserialize_layer as _deserialize_layer,
@@ -131,6 +164,12 @@ ALL_OBJECTS = (
     AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
     Wrapper, SpectralNormalization, TorchModuleWrapper,
     EinsumDense, MultiHeadAttention, Attention, AdditiveAttention, GroupedQueryAttention,
+    CategoryEncoding, Discretization, HashedCrossing, Hashing,
+    AutoContrast, Equalization, ContrastLimitedAdaptiveHistogramEqualization, Solarization, RandomInvert,
+    RandomPosterization, RandomGrayscale, RandomColorDegeneration, RandomHue, RandomSaturation, RandomSharpness,
+    RandomColorJitter, RandomErasing, RandomShear, RandomPerspective, RandomGaussianBlur, RandomElasticTransform,
+    MixUp, CutMix, Pipeline, RandAugment, AugMix,
+    StringLookup, IntegerLookup, TextVectorization,
 )
 #: Keras name -> class: each class under its own name, and Keras's aliases.
 ALL_OBJECTS_DICT = {

@@ -557,7 +557,7 @@ def _without_mask_ops(layer_list):
                             users[ref].add(f"op:{d.get('name')}")
                         else:
                             users[ref].add("mask" if key is not None and _is_mask_kwarg(key) else "data")
-    mask_only = set(ops)
+    mask_only = {name for name in ops if users[name]}  # an op nobody reads is a model output: data
     changed = True
     while changed:  # an op is mask-only when every user is a mask argument or a mask-only op
         changed = False
@@ -577,6 +577,54 @@ def _without_mask_ops(layer_list):
                       if not (_is_mask_kwarg(k) and _refs_in(v) and set(_refs_in(v)) <= mask_only)}
             nodes.append({**node, "kwargs": kwargs})
         out.append({**d, "inbound_nodes": nodes} if "inbound_nodes" in d else d)
+    return out
+
+
+# Keras 3 records ``x + 3.0``, ``x * y``, ``-x`` on symbolic tensors as operation nodes
+# (module ``keras.src.ops.numpy``); kerasish records them as layers (TensorOp / merges).
+_OP_NODES = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply", "TrueDivide": "true_divide",
+             "Divide": "true_divide", "Power": "power", "Negative": "negative"}
+_MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply"}
+
+
+def _ops_as_layers(layer_list, model_name):
+    """Keras's arithmetic operation nodes as the layers kerasish makes for the
+    same expressions: a tensor and a number -> ``TensorOp``; two tensors -> the
+    ``Add`` / ``Subtract`` / ``Multiply`` merge layer."""
+    out = []
+    for d in layer_list:
+        op = _OP_NODES.get(d.get("class_name")) if str(d.get("module", "")).startswith("keras.src.ops") else None
+        if op is None:
+            out.append(d)
+            continue
+        name = d.get("name") or (d.get("config") or {}).get("name")
+        nodes = []
+        config = None
+        for node in d.get("inbound_nodes", []) or []:
+            args = list(node.get("args", []))
+            tensors = [a for a in args if isinstance(a, dict) and a.get("class_name") == "__keras_tensor__"]
+            numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+            if op == "negative" and len(tensors) == 1:
+                layer_config = {"name": name, "op": "negative"}
+                node_args = tensors
+            elif len(tensors) == 1 and len(numbers) == 1 and len(args) == 2:
+                layer_config = {"name": name, "op": op, "constant": numbers[0], "reverse": args[0] is numbers[0]}
+                node_args = tensors
+            elif len(tensors) == 2 and len(args) == 2 and op in _MERGES:
+                layer_config = {"name": name}
+                node_args = [tensors]
+            else:
+                raise ValueError(
+                    f"Cannot rebuild model '{model_name}': its operation '{name}' ({d.get('class_name')} of "
+                    f"{len(tensors)} tensor(s) and {len(numbers)} number(s)) has no kerasish layer; "
+                    "tensor-by-tensor division and power are not supported.")
+            if config is not None and config != layer_config:
+                raise ValueError(f"Cannot rebuild model '{model_name}': the operation '{name}' is called with different arguments.")
+            config = layer_config
+            nodes.append({**node, "args": node_args, "kwargs": {}})
+        class_name = "TensorOp" if "op" in (config or {}) else _MERGES.get(op, "TensorOp")
+        out.append({"module": "kerasish.layers", "class_name": class_name, "config": config or {"name": name, "op": op},
+                    "registered_name": None, "name": name, "inbound_nodes": nodes})
     return out
 
 
@@ -608,7 +656,7 @@ def functional_from_config(cls, config, custom_objects=None):
     dupes = sorted({str(n) for n in names if names.count(n) > 1}) if len(set(map(str, names))) != len(names) else []
     if dupes:
         raise ValueError(f"Functional config of '{name}': the layer name(s) {dupes} are used by more than one layer; each layer needs its own name.")
-    layer_list = _without_mask_ops(layer_list)
+    layer_list = _ops_as_layers(_without_mask_ops(layer_list), name)
     layers = {}  # by the config's name, which the inbound nodes use
     order = []
     for data in layer_list:

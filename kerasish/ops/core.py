@@ -40,7 +40,29 @@ def to_torch_dtype(dtype, fn: str = "ops"):
 
 
 def standardize_dtype(dtype) -> str:
-    """A torch dtype -> its Keras name (``torch.float32`` -> ``"float32"``)."""
+    """A dtype's Keras name: ``torch.float32``, ``np.float32``, ``"float32"`` -> ``"float32"``;
+    Python ``float`` -> floatx, ``int`` -> ``"int32"`` (Keras's torch backend), ``bool`` -> ``"bool"``, None -> floatx, as Keras.
+
+    Example:
+        >>> import numpy as np, torch
+        >>> [standardize_dtype(d) for d in (torch.int8, np.int64, "bfloat16", float)]
+        ['int8', 'int64', 'bfloat16', 'float32']
+    """
+    if dtype is None or dtype is float:
+        return _backend.floatx()
+    if dtype is int:
+        return "int32"
+    if dtype is bool:
+        return "bool"
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).replace("torch.", "")
+    if hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str):
+        return dtype.name  # numpy dtypes
+    if isinstance(dtype, type):
+        try:
+            return np.dtype(dtype).name  # numpy scalar types
+        except TypeError:
+            pass
     return str(dtype).replace("torch.", "")
 
 

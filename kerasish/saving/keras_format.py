@@ -1,9 +1,13 @@
 """Keras 3's ``.keras`` format: a zip of ``metadata.json``, ``config.json``
 (the model's class and config, its build and compile configs) and
-``model.weights.h5`` (the weights in Keras's HDF5 layout, see weights_h5).
+``model.weights.h5`` (the weights in Keras's HDF5 layout, see weights_h5),
+plus ``assets/<layer path>/...``: the files layers write in ``save_assets``
+(a lookup layer's adapted ``vocabulary.txt``).
 
 Reading it decodes JSON and HDF5 datasets only: no pickle, and Python code
-stored by Lambda layers runs only with ``safe_mode=False``.
+stored by Lambda layers runs only with ``safe_mode=False``. Assets are plain
+files, bounded in size, extracted into a private temporary folder under
+checked relative names, and read by the layers as UTF-8 text.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
+import posixpath
+import tempfile
 import zipfile
 import zlib
 
@@ -23,11 +30,15 @@ from kerasish.models.model import Model
 from .bounded_read import MAX_CONFIG_BYTES, decode_json
 from .file_io import atomic_write, open_h5_for_reading
 from .object_registration import active_custom_objects, custom_object_scope, loading_weight_limit_scope
-from .weights_h5 import read_weights_group, write_weights_group
+from .weights_h5 import read_weights_group, walk, write_weights_group
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 WEIGHTS_FILENAME = "model.weights.h5"
+ASSETS_DIRNAME = "assets"
+# A vocabulary of a million 40-byte tokens is 40 MB; all assets together are
+# bounded by this many bytes when read back.
+MAX_ASSETS_BYTES = 1024 * 2**20
 # The Keras release whose .keras layout this writer follows; Keras 3 reads it.
 KERAS_FORMAT_VERSION = "3.8.0"
 
@@ -63,6 +74,65 @@ def save_model(model, filepath) -> None:
         z.writestr(METADATA_FILENAME, json.dumps(metadata))
         z.writestr(CONFIG_FILENAME, json.dumps(config))
         z.writestr(WEIGHTS_FILENAME, weights.getvalue())
+        _write_assets(z, model)
+
+
+def _asset_layers(model, method):
+    """``(path, layer)`` of the layers with a callable ``method``, Keras's paths."""
+    for path, layer in walk(model):
+        if callable(getattr(layer, method, None)):
+            yield path, layer
+
+
+def _write_assets(z, model) -> None:
+    """Each layer's ``save_assets(dir)`` files as ``assets/<path>/<file>``, as Keras 3 lays them out."""
+    with tempfile.TemporaryDirectory(prefix="kerasish_assets_") as tmp:
+        for path, layer in _asset_layers(model, "save_assets"):
+            folder = os.path.join(tmp, *path.split("/")) if path else tmp
+            os.makedirs(folder, exist_ok=True)
+            layer.save_assets(folder)
+        for root, _, files in sorted(os.walk(tmp)):
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                z.write(full, f"{ASSETS_DIRNAME}/{os.path.relpath(full, tmp).replace(os.sep, '/')}")
+
+
+def _safe_asset_name(name):
+    """The path of an ``assets/`` member relative to ``assets/``, or None when
+    it is not a plain relative file name (absolute, ``..``, a backslash, empty parts)."""
+    rel = name[len(ASSETS_DIRNAME) + 1:]
+    parts = rel.split("/")
+    if not rel or "\\" in rel or "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return None
+    return posixpath.normpath(rel)
+
+
+def _read_assets(z, model, filepath) -> None:
+    """Give each layer with ``load_assets`` its ``assets/<path>/`` files, in a
+    private temporary folder, as Keras does (layers without assets get an
+    empty folder; the layer decides whether one was required)."""
+    layers = list(_asset_layers(model, "load_assets"))
+    if not layers:
+        return
+    members = [n for n in z.namelist() if n.startswith(ASSETS_DIRNAME + "/") and not n.endswith("/")]
+    total = 0
+    with tempfile.TemporaryDirectory(prefix="kerasish_assets_") as tmp:
+        for name in members:
+            rel = _safe_asset_name(name)
+            if rel is None:
+                raise ValueError(f"'{filepath}': the asset member '{name}' has an unsafe name; refusing to extract it.")
+            total += z.getinfo(name).file_size
+            if total > MAX_ASSETS_BYTES:
+                raise ValueError(f"'{filepath}': its assets declare more than {MAX_ASSETS_BYTES} bytes; refusing to read them.")
+            data = _member(z, name, filepath, MAX_ASSETS_BYTES)
+            target = os.path.join(tmp, *rel.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+        for path, layer in layers:
+            folder = os.path.join(tmp, *path.split("/")) if path else tmp
+            os.makedirs(folder, exist_ok=True)
+            layer.load_assets(folder)
 
 
 # A zip member that inflates to more than this many times its stored size is
@@ -168,6 +238,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             with custom_object_scope(active_custom_objects(custom_objects)):
                 model.compile_from_config(compile_config)
         _read_weights(z, model, filepath)
+        _read_assets(z, model, filepath)
         try:
             metadata = _read_json(z, METADATA_FILENAME, filepath)
         except ValueError:  # metadata is informative only: a missing or bad one is ignored

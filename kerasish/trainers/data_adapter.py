@@ -7,6 +7,8 @@ no per-batch numpy work. On an accelerator the arrays move there once when
 they fit in 2 GiB; otherwise each batch is gathered on the host, pinned and
 sent without blocking. torch Datasets and DataLoaders, and Python generators
 of ``(x, y)`` / ``(x, y, sample_weight)``, are iterated as they are.
+``keras.utils.PyDataset`` objects are read by batch index, in parallel when
+they ask for workers (:func:`kerasish.trainers.py_dataset.iterate_batches`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
+from kerasish.trainers.py_dataset import PyDataset, check_settings, iterate_batches
 from kerasish.distribution.sharding import ShardedBatchSampler, check_batch_size, piece_bounds
 
 _ON_DEVICE_LIMIT = 2 * 1024**3
@@ -334,6 +337,100 @@ class IterableData:
             count += 1
 
 
+class PyDatasetData:
+    """A :class:`~kerasish.utils.PyDataset`: ``dataset[i]`` for each batch index.
+
+    ``shuffle`` (``fit``'s default) draws a new order of the batch indices
+    every pass, as Keras does. With ``steps`` the passes continue across
+    epochs (an epoch of ``steps`` batches picks up where the last one
+    stopped, starting a new pass when one ends). ``on_epoch_begin`` /
+    ``on_epoch_end`` run around each epoch that is read to its end. With
+    ``shard``, every process reads the same batches and keeps its piece.
+    """
+
+    batch_scale = 1.0
+
+    def __init__(self, dataset, shuffle=False, device=None, steps=None, shard=None):
+
+        self.dataset = dataset
+        self.workers, self.use_multiprocessing, self.max_queue_size = check_settings(dataset)
+        n = dataset.num_batches
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise ValueError(f"{type(dataset).__name__} (PyDataset): `num_batches` / `__len__` must be an int >= 0 or None, got {n!r}.")
+        if n is None and steps is None:
+            raise ValueError(
+                f"{type(dataset).__name__} (PyDataset) is endless (`num_batches` is None): pass `steps_per_epoch` "
+                "(fit) or `steps` (evaluate / predict) to say how many batches make an epoch.")
+        self.n = n
+        self.shuffle = shuffle
+        self.device = device or torch.device("cpu")
+        self.steps = steps
+        self._slice = (shard.rank, shard.world_size) if shard is not None else None
+        self._todo = []  # indices left in the current pass (when `steps` spans passes)
+        self._next_index = 0  # endless datasets: the next index to read
+
+    @property
+    def num_batches(self):
+        return self.steps if self.steps is not None else self.n
+
+    def _pass(self, generator):
+        if self.shuffle and self.n > 1:
+            return torch.randperm(self.n, generator=generator).tolist()
+        return list(range(self.n))
+
+    def _epoch_indices(self, generator) -> list:
+        if self.n is None:  # endless: consecutive indices, continuing across epochs
+            start = self._next_index
+            self._next_index += self.steps
+            return list(range(start, start + self.steps))
+        if self.steps is None:
+            return self._pass(generator)
+        if self.n == 0:
+            return []
+        out = []
+        while len(out) < self.steps:
+            if not self._todo:
+                self._todo = self._pass(generator)
+            take = self.steps - len(out)
+            out += self._todo[:take]
+            self._todo = self._todo[take:]
+        return out
+
+    def epoch(self, generator=None) -> Iterator:
+
+        ds = self.dataset
+        ds.on_epoch_begin()
+        indices = self._epoch_indices(generator)
+        batches = iterate_batches(ds, indices, self.workers, self.use_multiprocessing, self.max_queue_size)
+        for i, batch in zip(indices, batches):
+            x, y, sw = pydataset_batch(batch, ds, i)
+            if self._slice is not None:
+                rank, world = self._slice
+                n = _batch_size_of(x)
+                x, y, sw = (take_piece(s, rank, world) for s in (x, y, sw))
+                self.batch_scale = _batch_size_of(x) * world / n if n else 1.0
+            yield tuple(to_device(s, self.device) for s in (x, y, sw))
+        ds.on_epoch_end()
+
+
+def pydataset_batch(batch, dataset, index):
+    """Keras's batch forms for a PyDataset: ``x`` (an array or a dict),
+    ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (lists as tuples)."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if isinstance(batch, tuple):
+        if len(batch) not in (1, 2, 3):
+            raise ValueError(
+                f"{type(dataset).__name__}.__getitem__({index}) returned a tuple of {len(batch)} items; a PyDataset batch "
+                "must be x, (x,), (x, y) or (x, y, sample_weight).")
+        return unpack_batch(batch)
+    if isinstance(batch, (np.ndarray, torch.Tensor, Mapping)):
+        return batch, None, None
+    raise ValueError(
+        f"{type(dataset).__name__}.__getitem__({index}) returned a {type(batch).__name__}; a PyDataset batch must be "
+        "an array, a dict, or a tuple (x,), (x, y) or (x, y, sample_weight).")
+
+
 def _empty_batch(struct):
     """The same batch structure with no samples."""
     return map_nested(lambda t: t[:0] if isinstance(t, torch.Tensor) and t.dim() else t, struct)
@@ -350,6 +447,13 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, dev
     ``shard``: a DataParallel whose process this is (each batch is then its piece)."""
     if shard is not None and not shard.auto_shard_dataset:
         shard = None  # each process reads its own data: batch_size is per process
+
+    if isinstance(x, PyDataset):
+        if y is not None:
+            raise ValueError("`y` must not be given when `x` is a PyDataset: its batches hold the targets.")
+        if sample_weight is not None:
+            raise ValueError("`sample_weight` must not be given when `x` is a PyDataset: return (x, y, sample_weight) batches.")
+        return PyDatasetData(x, shuffle=shuffle, device=device, steps=steps, shard=shard)
     if isinstance(x, (Dataset, DataLoader)) or isinstance(x, Iterator) or (hasattr(x, "__iter__") and hasattr(x, "class_names")):
         if y is not None:
             raise ValueError("`y` must not be given when `x` is a dataset, DataLoader or generator: it yields (x, y) itself.")

@@ -38,6 +38,7 @@ from kerasish.engine.keras_tensor import flatten, pack_like
 from kerasish.metrics.metric import Metric
 from kerasish.ops.core import convert_to_numpy
 from kerasish.trainers import data_adapter as D
+from kerasish.trainers.py_dataset import PyDataset
 from kerasish.trainers.compile_utils import CompileLoss, CompileMetrics, LossTracker, apply_output_activation
 from kerasish.trainers.epoch_iterator import (EpochIterator, _weigh_by_class, class_weight_table, no_data_reason,
                                               pack_x_y_sample_weight, unpack_x_y_sample_weight, warn_ran_out)
@@ -1082,6 +1083,12 @@ def _first_sample_of_dataset(x):
     would consume (generators)."""
     from torch.utils.data import DataLoader, Dataset, IterableDataset
 
+    if isinstance(x, PyDataset):  # a batch per index: Keras builds on the first one
+        n = x.num_batches
+        if n is not None and n < 1:
+            return None
+        inputs, _, _ = D.pydataset_batch(x[0], x, 0)
+        return D.map_nested(lambda t: D.to_tensor(t)[:1], inputs)
     ds = x.dataset if isinstance(x, DataLoader) else x
     if isinstance(ds, Dataset) and not isinstance(ds, IterableDataset) and len(ds):
         item = ds[0]

@@ -22,3 +22,19 @@ __all__ += ["CustomObjectScope", "custom_object_scope", "deserialize_keras_objec
 from kerasish.utils.sequence_utils import pad_sequences
 from kerasish.utils.timeseries_dataset import timeseries_dataset_from_array
 __all__ += ["pad_sequences", "timeseries_dataset_from_array"]
+# --- the rest of keras.utils's small names ---
+from kerasish.callbacks.progbar_logger import Progbar
+from kerasish.config import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
+from kerasish.engine.keras_tensor import get_source_inputs, is_keras_tensor
+from kerasish.engine.naming import clear_session
+from kerasish.ops.core import standardize_dtype
+from kerasish.utils.config import Config
+__all__ += ["Config", "Progbar", "clear_session", "disable_interactive_logging", "enable_interactive_logging", "get_source_inputs",
+            "is_interactive_logging_enabled", "is_keras_tensor", "standardize_dtype"]
+# --- issue 20: Python datasets and files ---
+from kerasish.trainers.py_dataset import PyDataset, Sequence
+from kerasish.utils.file_utils import get_file
+__all__ += ["PyDataset", "Sequence", "get_file"]
+from kerasish.utils.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, TensorSpec
+from kerasish.utils.text_dataset import text_dataset_from_directory
+__all__ += ["AUTOTUNE", "Dataset", "INFINITE", "TensorSpec", "UNKNOWN", "text_dataset_from_directory"]

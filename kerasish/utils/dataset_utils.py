@@ -1,10 +1,12 @@
 """``split_dataset`` as in ``keras.utils`` on its torch backend.
 
-Keras returns ``tf.data.Dataset`` objects on the TensorFlow backend; here (as
-in Keras with ``KERAS_BACKEND=torch``) both halves are
-``torch.utils.data.Subset`` objects, which ``fit`` takes directly or which you
-wrap in a ``DataLoader``. Pass ``return_arrays=True`` (a kerasish extension)
-to get tuples of arrays back for array inputs instead.
+Keras returns ``tf.data.Dataset`` objects on the TensorFlow backend and
+``torch.utils.data.Subset`` objects on its torch backend; here both halves are
+:class:`SubsetDataset` objects, which are both: a ``Subset`` (indexable,
+``.indices``; ``fit`` batches it as any map-style torch Dataset) and a
+:class:`~kerasish.utils.Dataset` of unbatched elements (``.shuffle(...)
+.batch(...)`` as in tf.data scripts). Pass ``return_arrays=True`` (a kerasish
+extension) to get tuples of arrays back for array inputs instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
+
+from kerasish.trainers.data_adapter import to_tensor
+from kerasish.utils.dataset import Dataset as KDataset
 
 
 def _rescale_split_sizes(left_size, right_size, total_length):
@@ -41,6 +46,69 @@ def _rescale_split_sizes(left_size, right_size, total_length):
     return int(left), int(right)
 
 
+class SubsetDataset(KDataset, Subset):
+    """Samples ``indices`` of ``dataset``: a ``torch.utils.data.Subset`` that is
+    also a :class:`~kerasish.utils.Dataset` of single samples.
+
+    Iterating gives tf.data's elements: ``x_i`` for a single array, the tuple
+    ``(x_i, y_i, ...)`` for several, ``dataset[i]`` for a torch Dataset;
+    ``subset[k]`` is torch's ``Subset`` item (always a tuple for arrays).
+    With arrays, ``batch`` gathers each batch with one ``index_select``.
+
+    Example:
+        >>> left, _ = split_dataset((np.arange(6.0), np.arange(6)), left_size=4)
+        >>> [x.tolist() for x, y in left.batch(3)]
+        [[0.0, 1.0, 2.0], [3.0]]
+    """
+
+    def __init__(self, dataset, indices, tensors=None, single=False):
+        Subset.__init__(self, dataset, indices)
+        # the arrays (TensorDataset inputs), float64 as float32 as in Dataset.from_tensor_slices: batches are gathered
+        self._tensors = None if tensors is None else [to_tensor(t) for t in tensors]
+        self._single = single
+
+    def __len__(self):
+        return len(self.indices)
+
+    def _cardinality(self):
+        return len(self.indices)
+
+    def _index_root(self):
+        return self if self._tensors is not None else None
+
+    def _element(self, k):
+        if self._tensors is not None:
+            i = self.indices[k]
+            items = tuple(t[i] for t in self._tensors)
+            return items[0] if self._single else items
+        return self.dataset[self.indices[k]]
+
+    def _iterate(self, indices=False):
+        if indices:
+            yield from range(len(self.indices))
+            return
+        for k in range(len(self.indices)):
+            yield self._element(k)
+
+    def _gather(self, ks):
+        idx = torch.as_tensor([self.indices[k] for k in ks], dtype=torch.long)
+        items = tuple(t.index_select(0, idx) for t in self._tensors)
+        return items[0] if self._single else items
+
+
+class _ElementList(Dataset):
+    """A kerasish Dataset's elements, read once, as a map-style torch Dataset."""
+
+    def __init__(self, elements):
+        self.elements = elements
+
+    def __len__(self):
+        return len(self.elements)
+
+    def __getitem__(self, i):
+        return self.elements[i]
+
+
 def _as_tensor(a):
     if isinstance(a, torch.Tensor):
         return a
@@ -66,8 +134,9 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     as in Keras's TensorFlow path.
 
     Args:
-        dataset: a ``torch.utils.data.Dataset``, a NumPy array / torch tensor,
-            or a list/tuple of arrays with the same length.
+        dataset: a ``torch.utils.data.Dataset``, a kerasish ``Dataset``
+            (its elements are read once), a NumPy array / torch tensor, or a
+            list/tuple of arrays with the same length.
         left_size: float in (0, 1) (fraction) or int (count) for the left
             half; ``None`` for the complement of ``right_size``.
         right_size: same for the right half.
@@ -78,8 +147,9 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
             type instead of torch Datasets.
 
     Returns:
-        ``(left, right)``: two ``torch.utils.data.Subset`` objects (or arrays
-        with ``return_arrays=True``).
+        ``(left, right)``: two :class:`SubsetDataset` objects (torch
+        ``Subset`` and kerasish ``Dataset`` at once), or arrays with
+        ``return_arrays=True``.
 
     Example:
         >>> left, right = split_dataset(np.random.random((1000, 4)), left_size=0.8)
@@ -88,7 +158,9 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     """
     single = False
     arrays = None
-    if isinstance(dataset, Dataset):
+    if isinstance(dataset, KDataset) and not isinstance(dataset, Dataset):
+        ds = _ElementList(list(dataset))  # as Keras's TensorFlow path: the elements of one pass
+    elif isinstance(dataset, Dataset):
         ds = dataset
     elif isinstance(dataset, (np.ndarray, torch.Tensor)):
         arrays, single = [dataset], True
@@ -113,7 +185,9 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         order = torch.randperm(total, generator=generator).tolist()  # the permutation random_split draws
     else:
         order = list(range(total))
-    left_ds, right_ds = Subset(ds, order[:left]), Subset(ds, order[total - right:])
+    tensors = ds.tensors if arrays is not None else None
+    left_ds = SubsetDataset(ds, order[:left], tensors, single)
+    right_ds = SubsetDataset(ds, order[total - right:], tensors, single)
     if return_arrays and arrays is not None:
         def take(sub):
             idx = np.asarray(sub.indices)

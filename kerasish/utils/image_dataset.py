@@ -11,9 +11,12 @@ and batched in the worker, so the main process only receives finished batches.
 
 Differences from Keras (which returns a ``tf.data.Dataset``):
 
-* the object returned is an ``ImageDirectoryDataset``: iterate it in ``fit`` /
-  ``evaluate`` / ``predict`` or in any torch loop; ``len()`` is the number of
-  batches;
+* the object returned is an ``ImageDirectoryDataset``, a
+  :class:`kerasish.utils.Dataset` with tf.data's methods: iterate it in
+  ``fit`` / ``evaluate`` / ``predict`` or in any torch loop; ``len()`` is the
+  number of batches; ``map`` (augmentation) runs in the decoding workers, on
+  whole batches; seeded layers in a map draw a separate, reproducible stream
+  in each worker;
 * images are float32 torch tensors in ``[0, 255]``, NHWC by default; ``int``
   labels are int64 (Keras: int32);
 * per-epoch reshuffling draws a full seeded permutation each epoch instead of
@@ -33,9 +36,12 @@ Differences from Keras (which returns a ``tf.data.Dataset``):
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import math
 import os
+import types
 import warnings
 
 import numpy as np
@@ -45,6 +51,7 @@ from kerasish.config import image_data_format
 from kerasish.distribution import is_chief
 from kerasish.distribution.data_parallel import active
 from kerasish.distribution.sharding import ShardedBatchSampler
+from kerasish.utils.dataset import _END, Dataset, _call, _fn_name, _normalize, _peeking
 from kerasish.utils.image_utils import _TORCH_MODES, open_image_header, resize_images, resolve_max_image_pixels
 
 # Keras's list, plus WebP, which torchvision decodes and the Keras 3 docs' torch
@@ -227,10 +234,14 @@ def _decode(path, num_channels, max_pixels=None):
 
 class _BatchLoader(torch.utils.data.Dataset):
     """Map-style dataset whose items are whole batches: given a list of sample
-    indices it returns ``(images, labels, bad_files)`` built in the worker."""
+    indices it returns ``(element, n_images, bad_files)`` built in the worker,
+    ``element`` being ``(images, labels)`` (or images) after the ``maps``."""
 
-    def __init__(self, paths, labels, image_size, num_channels, interpolation, crop, pad, channels_first, max_pixels=None):
+    def __init__(self, paths, labels, image_size, num_channels, interpolation, crop, pad, channels_first, max_pixels=None,
+                 maps=(), unbatched=False):
         self.paths = list(paths)
+        self.maps = tuple(maps)  # Dataset.map functions, run here: in the worker, on the finished batch
+        self.unbatched = unbatched
         self.max_pixels = max_pixels
         self.labels = labels
         self.image_size = tuple(int(s) for s in image_size)
@@ -264,7 +275,71 @@ class _BatchLoader(torch.utils.data.Dataset):
             n += 1
         images = out[:n] if n < len(indices) else out
         labels = None if self.labels is None else self.labels[torch.as_tensor(kept, dtype=torch.long)]
-        return images, labels, bad
+        if n and self.unbatched:
+            images, labels = images[0], (None if labels is None else labels[0])
+        element = images if labels is None else (images, labels)
+        if n:
+            for fn in self.maps:
+                try:
+                    element = _normalize(_call(fn, element))
+                except Exception as e:
+                    files = [self.paths[i] for i in kept[:3]] + (["..."] if len(kept) > 3 else [])
+                    raise ValueError(f"Dataset.map: the function {_fn_name(fn)} raised {type(e).__name__} on the batch of "
+                                     f"files {files}: {e}") from e
+        return element, n, bad
+
+
+def _seeded_streams(roots, limit=2000):
+    """The seeded random streams (kerasish's ``SeededRandom``) reachable from
+    the map functions: layers, their sub-layers, closures, bound methods,
+    ``functools.partial`` and the globals a function names."""
+    found, seen, todo = [], set(), list(roots)
+    while todo and len(seen) < limit:
+        obj = todo.pop()
+        if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, type, types.ModuleType, torch.Tensor)):
+            continue
+        seen.add(id(obj))
+        if type(obj).__name__ == "SeededRandom" and hasattr(obj, "generators"):
+            found.append(obj)
+        elif isinstance(obj, torch.nn.Module):
+            for m in obj.modules():
+                todo.extend(vars(m).values())
+        elif isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
+            if isinstance(obj, types.MethodType):
+                todo.append(obj.__self__)
+                obj = obj.__func__
+            if isinstance(obj, functools.partial):
+                todo += [obj.func, *obj.args, *obj.keywords.values()]
+                continue
+            todo += [c.cell_contents for c in obj.__closure__ or () if c.cell_contents is not None]
+            todo += list(obj.__defaults__ or ())
+            todo += [obj.__globals__[n] for n in obj.__code__.co_names if n in obj.__globals__]
+        elif isinstance(obj, (list, tuple)) and len(obj) < 100:
+            todo.extend(obj)
+        elif isinstance(obj, dict) and len(obj) < 100:
+            todo.extend(obj.values())
+        elif callable(obj) and hasattr(obj, "__dict__"):  # a callable object: its attributes
+            todo.extend(vars(obj).values())
+    return found
+
+
+def _decorrelate_worker(worker_id):
+    """DataLoader ``worker_init_fn``: a forked worker holds copies of the map
+    functions' seeded layers; without this every worker would draw the same
+    numbers (batches 0 and 1 flipped alike). Each worker's streams are
+    re-seeded from (layer seed, worker id): still reproducible under the seed."""
+    info = torch.utils.data.get_worker_info()
+    for rnd in _seeded_streams(getattr(info.dataset, "maps", ())):
+        if rnd.seed is not None:
+            # the pass matters only for workers started anew each epoch (persistent_workers=False)
+            mixed = int(rnd.seed) * 1000003 + 7919 * (worker_id + 1) + 104729 * getattr(info.dataset, "pass_number", 0)
+            rnd.seed = mixed % (2**63 - 1)
+            rnd.generators = {}
+
+
+def _as_is(item):
+    """The DataLoader's item conversion: none (torch's default turns tuples into lists)."""
+    return item
 
 
 class _EpochBatches(torch.utils.data.Sampler):
@@ -290,12 +365,17 @@ class _EpochBatches(torch.utils.data.Sampler):
             yield order[start:start + bs]
 
 
-class ImageDirectoryDataset:
+class ImageDirectoryDataset(Dataset):
     """Batches of ``(images, labels)`` (or images only) decoded from files.
 
     Returned by ``image_dataset_from_directory``; re-iterable (one pass per
     ``for`` loop / epoch), with Keras's ``class_names`` and ``file_paths``
-    attributes. ``len(ds)`` is the number of batches.
+    attributes. ``len(ds)`` is the number of batches. A
+    :class:`~kerasish.utils.Dataset`: ``map`` (e.g. augmentation) runs in the
+    decoding worker processes on whole batches and returns another
+    ``ImageDirectoryDataset`` (as does ``prefetch``), so sharding for a
+    data-parallel ``fit`` still loads each process's piece only; the other
+    methods run in the calling process.
 
     Attributes:
         class_names: list of class names (``None`` without labels).
@@ -333,7 +413,7 @@ class ImageDirectoryDataset:
         self._labels = label_tensor
         self._loader_ds = _BatchLoader(self.file_paths, label_tensor, image_size, num_channels, interpolation,
                                        crop_to_aspect_ratio, pad_to_aspect_ratio, data_format == "channels_first",
-                                       resolve_max_image_pixels(max_image_pixels))
+                                       resolve_max_image_pixels(max_image_pixels), unbatched=batch_size is None)
         self._sampler = _EpochBatches(len(self.file_paths), batch_size or 1, shuffle, seed)
         self.num_workers = int(num_workers)
         self._persistent = (self.num_workers > 0) if persistent_workers is None else bool(persistent_workers and self.num_workers > 0)
@@ -342,8 +422,54 @@ class ImageDirectoryDataset:
         self._dataloader = None
         self._warned = set()
 
+    @property
+    def _batched(self):
+        return 0 if self.batch_size is None else 1
+
     def __len__(self):
         return len(self._sampler) if self.batch_size is not None else len(self.file_paths)
+
+    def _cardinality(self):
+        return len(self)
+
+    def _clone(self, maps=()):
+        """A dataset of the same files with ``maps`` appended, its own epochs and workers."""
+        twin = copy.copy(self)
+        ld = copy.copy(self._loader_ds)
+        ld.maps = ld.maps + tuple(maps)
+        twin._loader_ds = ld
+        twin._sampler = copy.copy(self._sampler)
+        twin._dataloader = None
+        twin._shard_twins = {}
+        return twin
+
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
+        """``map_func`` applied to each element, in the decoding worker processes
+        (the main process with ``num_workers=0``); a new ``ImageDirectoryDataset``.
+
+        Example (not run: it needs a folder of images):
+            >>> flip = keras.layers.RandomFlip("horizontal")  # doctest: +SKIP
+            >>> train = train.map(lambda x, y: (flip(x), y))  # doctest: +SKIP
+        """
+        if not callable(map_func):
+            raise TypeError(f"Dataset.map: `map_func` must be callable, got {type(map_func).__name__}.")
+        return self._clone((map_func,))
+
+    def prefetch(self, buffer_size=-1, name=None):
+        """The loader's workers already prefetch: the same dataset (a twin)."""
+        super().prefetch(buffer_size)  # argument checks
+        return self._clone()
+
+    def _first_element(self):
+        # element_spec: decode in this process, without starting workers or counting an epoch
+        bs = self.batch_size or 1
+        for start in range(0, len(self.file_paths), bs):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                element, n, _ = self._loader_ds[list(range(start, min(start + bs, len(self.file_paths))))]
+            if n:
+                return element
+        return _END
 
     def __repr__(self):
         return (f"ImageDirectoryDataset({len(self.file_paths)} files, {len(self.class_names or [])} classes, "
@@ -353,31 +479,47 @@ class ImageDirectoryDataset:
         kwargs = {}
         if self.num_workers > 0:
             kwargs["persistent_workers"] = self._persistent
+            if self._loader_ds.maps:
+                kwargs["worker_init_fn"] = _decorrelate_worker
             if self._prefetch_factor is not None:
                 kwargs["prefetch_factor"] = self._prefetch_factor
-        return torch.utils.data.DataLoader(self._loader_ds, batch_size=None, sampler=self._sampler,
+        return torch.utils.data.DataLoader(self._loader_ds, batch_size=None, sampler=self._sampler, collate_fn=_as_is,
                                            num_workers=self.num_workers, pin_memory=self._pin_memory, **kwargs)
 
-    def __iter__(self):
+    def _iterate(self, indices=False):
+        if _peeking():  # element_spec of a pipeline built on this folder: no workers, no epoch used up
+            first = self._first_element()
+            if first is not _END:
+                yield first
+            return
         if self._dataloader is None or not self._persistent:
             self._dataloader = self._make_loader()
-        for images, labels, bad in self._dataloader:
+        self._loader_ds.pass_number = self._sampler.epoch  # read by workers started for this pass
+        it = iter(self._dataloader)
+        i = 0
+        while True:
+            try:
+                element, n, bad = next(it)
+            except StopIteration:
+                return
+            except Exception as e:
+                lines = [line for line in str(e).splitlines() if "Dataset.map: the function" in line]
+                if lines:  # a map function failed (in a worker: the message is in the traceback text)
+                    detail = lines[-1].split("ValueError: ", 1)[-1]
+                    raise ValueError(f"Dataset.map failed on element {i} of image_dataset_from_directory: {detail}") from e
+                raise
             for path, why in bad:
                 if path not in self._warned:
                     self._warned.add(path)
                     warnings.warn(f"image_dataset_from_directory: skipping file {path!r}, which could not be decoded as an image ({why}).", stacklevel=2)
-            if images.shape[0] == 0:
+            if n == 0:
                 continue
-            if self.batch_size is None:  # unbatched: one sample at a time
-                yield images[0] if labels is None else (images[0], labels[0])
-            else:
-                yield images if labels is None else (images, labels)
+            i += 1
+            yield element
 
     def _kerasish_shard(self, rank, world, seed):
         """A twin that loads only process ``rank``'s piece of each batch (for a
         data-parallel ``fit``); the files' order is the same in every process."""
-        import copy
-
         if self.batch_size is None:
             raise ValueError("An unbatched image dataset (batch_size=None) cannot be sharded across processes; give a batch_size.")
         twins = self.__dict__.setdefault("_shard_twins", {})

@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
+from kerasish.distribution.data_parallel import active
 from kerasish.trainers.data_adapter import to_tensor
+from kerasish.utils.dataset import Dataset, _peeking
 
 
 def _check_positive_int(value, name, allow_none=False):
@@ -37,9 +38,10 @@ def _check_positive_int(value, name, allow_none=False):
         raise ValueError(f"`{name}` must be {'None or ' if allow_none else ''}an integer > 0. Received: {name}={value!r}")
 
 
-class TimeseriesDataset:
+class TimeseriesDataset(Dataset):
     """Windows over a timeseries, batched; made by
-    :func:`timeseries_dataset_from_array`.
+    :func:`timeseries_dataset_from_array`. A :class:`~kerasish.utils.Dataset`
+    (``map``, ``take``, ``cache``... work on it).
 
     Iterating yields ``(sequences, targets)`` batches (``sequences`` only
     when there are no targets) as torch tensors: ``sequences`` of shape
@@ -63,9 +65,16 @@ class TimeseriesDataset:
         self._seed = seed
         self._epoch = 0
 
+    @property
+    def _batched(self):
+        return 0 if self.batch_size is None else 1
+
     def __len__(self):
         n = len(self.start_positions)
         return n if self.batch_size is None else math.ceil(n / self.batch_size)
+
+    def _cardinality(self):
+        return len(self)
 
     def __repr__(self):
         return (f"<TimeseriesDataset: {len(self.start_positions)} windows of {len(self._offsets)} steps, "
@@ -76,7 +85,8 @@ class TimeseriesDataset:
         if self._shuffle and self._epoch > 0:
             rng = np.random.default_rng([self._seed, self._epoch])
             positions = positions[rng.permutation(len(positions))]
-        self._epoch += 1
+        if not _peeking():  # element_spec looks at a pass without using one up
+            self._epoch += 1
         return positions
 
     def _take(self, positions):
@@ -85,7 +95,7 @@ class TimeseriesDataset:
             return x
         return x, to_tensor(self._targets[positions])
 
-    def __iter__(self):
+    def _iterate(self, indices=False):
         positions = self._order()
         if self.batch_size is None:
             for p in positions:
@@ -196,7 +206,10 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     start_positions = np.arange(0, max(num_seqs, 0), sequence_stride, dtype=np.int64)
     if shuffle:
         if seed is None:
-            seed = np.random.randint(1e6)
+            seed = int(np.random.randint(1e6))
+            dp = active()
+            if dp is not None:  # data-parallel: every process reads the windows in one order
+                seed = dp.shared_seed(seed)
         np.random.RandomState(seed).shuffle(start_positions)
 
     # Views, not copies: the windows are gathered batch by batch.
