@@ -29,6 +29,7 @@ import numpy as np
 import kerasish as keras
 from kerasish import layers
 from kerasish.datasets import _download
+from kerasish.utils.file_utils import hash_file
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--download", action="store_true", help="the real IMDB file instead of the generated one")
@@ -69,7 +70,7 @@ if not args.download:
     write_small_imdb(source, args.reviews, args.max_features - 3, np.random.default_rng(0))
     # A mirror of the dataset: the file's URL and checksum (the download tables are read at call time).
     _download.ORIGINS["imdb.npz"] = source.as_uri()
-    _download.CHECKSUMS["imdb.npz"] = ("sha256", _download.file_hash(str(source)))
+    _download.CHECKSUMS["imdb.npz"] = ("sha256", hash_file(str(source), "sha256"))
 
 """
 ## Setup

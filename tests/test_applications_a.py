@@ -8,6 +8,7 @@ predictions. torchvision models of the same architecture (random weights) are
 the oracle for the key maps. No network: downloads are stood in for."""
 
 import hashlib
+import io
 import os
 import re
 import urllib.error
@@ -24,6 +25,7 @@ from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import densenet, inception_resnet_v2, inception_v3, resnet, resnet_v2, vgg, weight_map, xception
 from kerasish.applications.inception_resnet_v2 import CustomScaleLayer
 from kerasish.models.functional import Functional
+from kerasish.utils import file_utils
 from conftest import assert_close_f32
 
 # name, our module, smallest convenient input side, conv depth (for the float32 tolerance)
@@ -35,6 +37,23 @@ MODELS = [
     ("InceptionV3", inception_v3, 75, 48), ("Xception", xception, 71, 36), ("InceptionResNetV2", inception_resnet_v2, 75, 164),
 ]
 IDS = [m[0] for m in MODELS]
+
+
+def serve_keras_files(monkeypatch, respond):
+    """Stand in for the network under kerasish.utils.get_file (Keras's weight files):
+    ``respond(url)`` gives the file's bytes or raises; returns the list of URLs asked for."""
+    calls = []
+
+    def fake_urlopen(url, timeout=None):
+        calls.append(url)
+        return io.BytesIO(respond(url))
+
+    monkeypatch.setattr(file_utils, "urlopen", fake_urlopen)
+    return calls
+
+
+def _no_network(url):
+    raise urllib.error.URLError("no network")
 
 
 def snake(name):
@@ -255,14 +274,7 @@ def test_keras_imagenet_file_download_md5_and_cache(keras, monkeypatch, tmp_path
     randomize(theirs)
     src = str(tmp_path / "src.h5")
     md5 = _legacy_h5(keras, theirs, src)
-    calls = []
-
-    def fake_download(url, path, hash_prefix):
-        calls.append(url)
-        with open(src, "rb") as a, open(path, "wb") as b:
-            b.write(a.read())
-
-    monkeypatch.setattr(tvb, "download_file", fake_download)
+    calls = serve_keras_files(monkeypatch, lambda url: open(src, "rb").read())
     # The stand-in file is not Keras's: its md5 is refused, nothing is kept.
     with pytest.raises(OSError, match="md5"):
         vgg.VGG16(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
@@ -270,7 +282,7 @@ def test_keras_imagenet_file_download_md5_and_cache(keras, monkeypatch, tmp_path
     monkeypatch.setitem(vgg._FILES, "vgg16", (vgg._FILES["vgg16"][0], md5))
     ours = vgg.VGG16(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
     again = vgg.VGG16(weights="imagenet", include_top=False, input_shape=(32, 32, 3))  # from the cache
-    assert calls == [vgg.tvb.KERAS_WEIGHTS_BASE + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"] * 2
+    assert calls == [vgg.BASE_WEIGHTS_PATH + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"] * 2
     assert os.listdir(tmp_path / "home" / "models") == ["vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"]
     x = images(2, 32, seed=9)
     expected = theirs.predict(x, verbose=0)
@@ -280,11 +292,7 @@ def test_keras_imagenet_file_download_md5_and_cache(keras, monkeypatch, tmp_path
 
 def test_keras_imagenet_offline_gives_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-
-    def no_network(url, path, hash_prefix):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(tvb, "download_file", no_network)
+    serve_keras_files(monkeypatch, _no_network)
     with pytest.raises(OSError) as info:
         resnet_v2.ResNet50V2(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
     msg = str(info.value)

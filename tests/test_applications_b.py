@@ -11,7 +11,6 @@ import hashlib
 import importlib
 import os
 import re
-import urllib.error
 
 import numpy as np
 import pytest
@@ -23,6 +22,7 @@ from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import convnext, efficientnet, efficientnet_v2, mobilenet, mobilenet_v2, mobilenet_v3, nasnet
 from kerasish.engine.naming import clear_session
 from conftest import assert_close_f32
+from test_applications_a import _no_network, serve_keras_files
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -274,14 +274,7 @@ def test_imagenet_weights_are_kerass_h5_downloaded_once(keras, monkeypatch, tmp_
     src = str(tmp_path / "src.h5")
     _legacy_h5_from_keras(keras, theirs, src)
     monkeypatch.setitem(efficientnet.WEIGHTS_HASHES, "b0", ("0" * 32, _md5(src)))
-    calls = []
-
-    def fake_download(url, path, hash_prefix):
-        calls.append(url)
-        with open(src, "rb") as a, open(path, "wb") as b:
-            b.write(a.read())
-
-    monkeypatch.setattr(tvb, "download_file", fake_download)
+    calls = serve_keras_files(monkeypatch, lambda url: open(src, "rb").read())
     m1 = efficientnet.EfficientNetB0(weights="imagenet", include_top=False, input_shape=(64, 64, 3))
     m2 = efficientnet.EfficientNetB0(weights="imagenet", include_top=False, input_shape=(64, 64, 3))
     assert calls == ["https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5"]
@@ -314,14 +307,7 @@ def test_mobilenet_v2_imagenet_file_name_and_values(keras, monkeypatch, tmp_path
     randomize(keras, theirs)
     src = str(tmp_path / "src.h5")
     _legacy_h5_from_keras(keras, theirs, src)
-    calls = []
-
-    def fake_download(url, path, hash_prefix):
-        calls.append(url)
-        with open(src, "rb") as a, open(path, "wb") as b:
-            b.write(a.read())
-
-    monkeypatch.setattr(tvb, "download_file", fake_download)
+    calls = serve_keras_files(monkeypatch, lambda url: open(src, "rb").read())
     ours = mobilenet_v2.MobileNetV2(weights="imagenet", input_shape=(96, 96, 3), alpha=0.35, classifier_activation=None)
     assert calls == [mobilenet_v2.BASE_WEIGHT_PATH + "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96.h5"]
     assert ours.name == "mobilenetv2_0.35_96"
@@ -331,11 +317,7 @@ def test_mobilenet_v2_imagenet_file_name_and_values(keras, monkeypatch, tmp_path
 
 def test_imagenet_offline_gives_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-
-    def no_network(url, path, hash_prefix):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(tvb, "download_file", no_network)
+    serve_keras_files(monkeypatch, _no_network)
     with pytest.raises(OSError) as info:
         mobilenet_v3.MobileNetV3Small(weights="imagenet", include_top=False, input_shape=(224, 224, 3))
     msg = str(info.value)
@@ -346,12 +328,7 @@ def test_imagenet_offline_gives_clear_error(monkeypatch, tmp_path):
 
 def test_corrupt_download_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-
-    def bad(url, path, hash_prefix):
-        with open(path, "wb") as f:
-            f.write(b"not the file")
-
-    monkeypatch.setattr(tvb, "download_file", bad)
+    serve_keras_files(monkeypatch, lambda url: b"not the file")
     with pytest.raises(OSError, match="hash"):
         efficientnet.EfficientNetB0(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
     assert not os.listdir(os.path.join(str(tmp_path), "models"))

@@ -1,35 +1,18 @@
-"""The machinery shared by the ``kerasish.applications`` models: input-shape
-checks as Keras makes them, Keras's pooling top, weight loading (torchvision's
-ImageNet checkpoints through torch.hub, Keras's own ImageNet HDF5 files,
-local torch state_dicts, kerasish / Keras weight files), and torchvision
-stages as kerasish layers.
+"""torchvision's ImageNet checkpoints, and the torchvision stage layers that
+older ``.keras`` files name.
 
-Most families are built as Keras builds them, layer for layer (see
-:func:`keras_inputs`, :func:`keras_pooling`, :func:`load_keras_weights` and
-:mod:`kerasish.applications.weight_map` for torch checkpoints). The stage
-design below (:class:`TorchModuleLayer`, :class:`TorchvisionNormalization`,
-:func:`build_application`) remains for the models still made of torchvision
-stages, and so that ``.keras`` files saved with them keep loading.
+Checkpoints: :func:`_imagenet_state_dict` reads one of torchvision's published
+files (``"DenseNet121_Weights.IMAGENET1K_V1"``), downloaded once through
+torch.hub into ``torch.hub.get_dir()/checkpoints`` and checked against the hash
+prefix in its name; :mod:`kerasish.applications.weight_map` maps it onto the
+Keras-named layers of the families whose torchvision network is the same
+(DenseNet, ConvNeXt, VGG's key map).
 
-An application is an ordinary kerasish functional model::
-
-    Input (channels_last) -> [TorchvisionNormalization] -> stage layers -> pooling / top
-
-Each stage layer (:class:`TorchModuleLayer`) wraps one top-level module of a
-torchvision architecture (``conv1``, ``layer1``, ``features.3``...) and is
-registered natively under its readable name, so ``model.summary()`` lists the
-stages, ``model.get_layer("layer4")`` finds one, ``layer.trainable = False``
-freezes it and ``model.state_dict()`` keys read ``layer1.0.conv1.weight``.
-
-Normalization: torchvision's ImageNet weights expect RGB images scaled to
-[0, 1] and normalized with mean (0.485, 0.456, 0.406) and std (0.229, 0.224,
-0.225). Keras's models expect what each family's ``preprocess_input`` makes
-(``caffe``: BGR with the ImageNet means subtracted; ``tf``: [-1, 1];
-``torch``: the torchvision normalization) or raw [0, 255] pixels for the
-families that normalize inside the model (EfficientNet, ConvNeXt,
-MobileNetV3). A :class:`TorchvisionNormalization` layer at the start of the
-model turns the Keras input convention into torchvision's, so that
-``model(preprocess_input(images))`` gives the right answer as in Keras.
+Legacy layers: applications were once built from torchvision stages; a
+``.keras`` file saved then names :class:`TorchModuleLayer` (one torchvision
+stage, made again from its ``spec``) and :class:`TorchvisionNormalization`
+(Keras's input convention turned into torchvision's). Both stay registered as
+built-in layers so those files keep loading without ``custom_objects``.
 """
 
 from __future__ import annotations
@@ -38,18 +21,13 @@ import collections
 import os
 import re
 import urllib.parse
-import warnings
 
 import torch
 from torch import nn
 
-from kerasish import activations, layers
-from kerasish.applications import weight_map
 from kerasish.engine import layout
-from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.engine.layer import Layer, _infer_output_shape_by_tracing
 from kerasish.engine.serialization import register_builtin_layers
-from kerasish.models.functional import Functional
 
 # torchvision weight files carry the start of their SHA-256 in the name
 # ("resnet50-0676ba61.pth"), the convention torch.hub checks downloads against.
@@ -244,234 +222,8 @@ register_builtin_layers({"TorchModuleLayer": TorchModuleLayer, "TorchvisionNorma
 
 
 # ----------------------------------------------------------------------
-# Building
+# torchvision's checkpoints
 # ----------------------------------------------------------------------
-def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
-    """Check / complete ``input_shape`` (channels_last) as Keras's applications do."""
-    if input_shape is not None:
-        try:
-            input_shape = tuple(None if d is None else int(d) for d in input_shape)
-        except TypeError:
-            raise ValueError(f"`input_shape` must be a tuple of three integers. Received: input_shape={input_shape!r}") from None
-    if weights != "imagenet" and input_shape and len(input_shape) == 3:
-        if input_shape[-1] not in {1, 3}:
-            warnings.warn(
-                "This model usually expects 1 or 3 input channels. However, it was passed an input_shape "
-                f"with {input_shape[-1]} input channels.",
-                stacklevel=3,
-            )
-        default_shape = (default_size, default_size, input_shape[-1])
-    else:
-        default_shape = (default_size, default_size, 3)
-    if weights == "imagenet" and require_flatten:
-        if input_shape is not None and input_shape != default_shape:
-            raise ValueError(
-                "When setting `include_top=True` and loading `imagenet` weights, "
-                f"`input_shape` should be {default_shape}.  Received: input_shape={input_shape}"
-            )
-        return default_shape
-    if input_shape:
-        if len(input_shape) != 3:
-            raise ValueError(f"`input_shape` must be a tuple of three integers. Received: input_shape={input_shape}")
-        if input_shape[-1] != 3 and weights == "imagenet":
-            raise ValueError(f"The input must have 3 channels; Received `input_shape={input_shape}`")
-        if (input_shape[0] is not None and input_shape[0] < min_size) or (input_shape[1] is not None and input_shape[1] < min_size):
-            raise ValueError(f"Input size must be at least {min_size}x{min_size}; Received: input_shape={input_shape}")
-    else:
-        input_shape = default_shape if require_flatten else (None, None, 3)
-    if require_flatten and None in input_shape:
-        raise ValueError(f"If `include_top` is True, you should specify a static `input_shape`. Received: input_shape={input_shape}")
-    return input_shape
-
-
-def check_common_args(name, weights, include_top, classes, pooling, classifier_activation=None):
-    if not (weights in {"imagenet", None} or (isinstance(weights, (str, os.PathLike)) and os.path.exists(weights))):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), 'imagenet' "
-            "(pre-training on ImageNet), or the path to the weights file to be loaded.  "
-            f"Received: weights={weights}"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
-            f"Received: classes={classes}"
-        )
-    if pooling not in (None, "avg", "max"):
-        raise ValueError(f"{name}: `pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}")
-    if weights == "imagenet" and include_top and classifier_activation not in {None, "softmax"}:
-        if activations.get(classifier_activation) not in (activations.get("softmax"), activations.get(None)):
-            raise ValueError(
-                "Only `None` and `softmax` activations are allowed for the `classifier_activation` argument when "
-                f"using pretrained weights, with `include_top=True`; Received: classifier_activation={classifier_activation}"
-            )
-
-
-def make_input(input_shape, input_tensor):
-    """(model input(s), the tensor to build on) as Keras's applications make them."""
-    if input_tensor is None:
-        x = layers.Input(shape=input_shape)
-        return x, x
-    if not isinstance(input_tensor, KerasTensor):
-        x = layers.Input(shape=input_shape, tensor=input_tensor)
-        return x, x
-    return source_inputs(input_tensor), input_tensor
-
-
-def source_inputs(tensor):
-    """The ``Input`` tensors a symbolic tensor is computed from."""
-    out, seen = [], set()
-
-    def visit(t):
-        layer, node_index, _ = t._keras_history
-        node = layer._inbound_nodes[node_index]
-        if node.is_input:
-            if id(t) not in seen:
-                seen.add(id(t))
-                out.append(t)
-            return
-        for p in node.input_tensors:
-            visit(p)
-
-    visit(tensor)
-    return out[0] if len(out) == 1 else out
-
-
-def stage_layers(architecture, arch_kwargs, full, groups):
-    """``[(layer name, [submodule paths])]`` -> TorchModuleLayers sharing ``full``'s modules."""
-    stages = []
-    for name, paths in groups:
-        if len(paths) == 1:
-            module = full.get_submodule(paths[0])
-            sequential = False
-        else:
-            module = nn.Sequential(collections.OrderedDict((p.rsplit(".", 1)[-1], full.get_submodule(p)) for p in paths))
-            sequential = True
-        spec = {"architecture": architecture, "kwargs": dict(arch_kwargs), "paths": list(paths)}
-        if sequential:
-            spec["sequential"] = True
-        stages.append(TorchModuleLayer(module, spec=spec, name=name))
-    return stages
-
-
-def pooled_top(x, include_top, pooling, classes, classifier_activation, dropout=None, hidden=None):
-    """Keras's common top: GAP -> [Dropout] -> Dense(predictions), or pooling for a headless model."""
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout:
-            x = layers.Dropout(dropout, name="top_dropout")(x)
-        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return x
-
-
-# ----------------------------------------------------------------------
-# Weights
-# ----------------------------------------------------------------------
-class WeightsPlan:
-    """How torchvision's state_dict keys map onto an application model.
-
-    Args:
-        full: the torchvision model whose backbone modules the stages share
-            (its head replaced by ``nn.Identity``, so it holds no extra memory).
-        head: ``{torchvision key: (kerasish layer, attr on its torch module, transform)}``
-            for the classifier weights (loaded only when the model has its top).
-        ignored_prefixes: torchvision keys that a headless model skips.
-        rename: optional function fixing old key spellings (DenseNet).
-    """
-
-    def __init__(self, full, head, ignored_prefixes, rename=None):
-        self.full = full
-        self.head = head
-        self.ignored_prefixes = tuple(ignored_prefixes)
-        self.rename = rename
-
-    def load(self, model, state_dict, source):
-        if not isinstance(state_dict, dict):
-            raise ValueError(f"{source}: expected a state_dict (a dict of tensors), got {type(state_dict).__name__}.")
-        if "state_dict" in state_dict and isinstance(state_dict["state_dict"], dict):
-            state_dict = state_dict["state_dict"]
-        if self.rename is not None:
-            state_dict = {self.rename(k): v for k, v in state_dict.items()}
-        head_values, backbone = {}, {}
-        for k, v in state_dict.items():
-            if k in self.head:
-                head_values[k] = v
-            elif k.startswith(self.ignored_prefixes):
-                continue
-            else:
-                backbone[k] = v
-        expected = self.full.state_dict()
-        unexpected = sorted(set(backbone) - set(expected))
-        missing = sorted(set(expected) - set(backbone))
-        if unexpected or missing:
-            raise ValueError(
-                f"{source} does not match model '{model.name}': missing keys {missing[:8]}{'...' if len(missing) > 8 else ''}, "
-                f"unexpected keys {unexpected[:8]}{'...' if len(unexpected) > 8 else ''}."
-            )
-        for k, v in backbone.items():
-            if tuple(v.shape) != tuple(expected[k].shape):
-                raise ValueError(f"{source}: weight '{k}' has shape {tuple(v.shape)}, but model '{model.name}' expects {tuple(expected[k].shape)}.")
-        present = [k for k in self.head if _layer_in(model, self.head[k][0])]
-        head_updates = []
-        for k in present:
-            if k not in head_values:
-                raise ValueError(f"{source} has no '{k}' for the top of model '{model.name}' (a headless checkpoint? use include_top=False).")
-            layer, attr, transform = self.head[k]
-            target = getattr(layer._torch_module, attr)
-            value = transform(head_values[k]) if transform is not None else head_values[k]
-            if tuple(value.shape) != tuple(target.shape):
-                raise ValueError(
-                    f"{source}: weight '{k}' has shape {tuple(head_values[k].shape)}, which does not fit layer '{layer.name}' "
-                    f"of model '{model.name}' (weight shape {tuple(target.shape)}); check `classes` and `input_shape`."
-                )
-            head_updates.append((target, value))
-        self.full.load_state_dict(backbone, strict=True)
-        with torch.no_grad():
-            for target, value in head_updates:
-                target.copy_(value.to(device=target.device, dtype=target.dtype))
-
-
-def _layer_in(model, layer):
-    return any(l is layer for l in model.layers)
-
-
-def attach(model, plan, weights_enum_name, pretty_name):
-    """Remember how to load torchvision weights into ``model`` (plain attributes, no torch registration)."""
-    model.__dict__["_torchvision_plan"] = plan
-    model.__dict__["_torchvision_weights"] = weights_enum_name
-    model.__dict__["_application_name"] = pretty_name
-
-
-def load_application_weights(model, weights):
-    """weights="imagenet" -> torchvision's checkpoint; a path -> a local file."""
-    if weights is None:
-        return
-    plan = model.__dict__["_torchvision_plan"]
-    pretty = model.__dict__["_application_name"]
-    if weights == "imagenet":
-        state_dict, path = _imagenet_state_dict(model.__dict__["_torchvision_weights"], pretty)
-        plan.load(model, state_dict, f"{pretty} ImageNet weights file '{path}'")
-        return
-    path = os.fspath(weights)
-    lower = path.lower()
-    if lower.endswith((".pth", ".pt", ".bin", ".ckpt")):
-        try:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise ValueError(f"Cannot read the torch state_dict file '{path}' for {pretty}: {e}") from e
-        plan.load(model, state_dict, f"weights file '{path}'")
-    elif lower.endswith((".h5", ".keras", ".hdf5")):
-        model.load_weights(path)
-    else:
-        raise ValueError(
-            f"Unknown weights file type for `weights`={path!r}: expected a torch state_dict (.pth / .pt) or a Keras "
-            "weights file (.weights.h5 / .h5 / .keras)."
-        )
-
-
 def _imagenet_state_dict(enum_name, pretty):
     """Download (or read from the torch hub cache) torchvision's checkpoint, with no pickle."""
     import torchvision
@@ -511,131 +263,3 @@ _DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.
 def densenet_rename(key):
     m = _DENSENET_KEY.match(key)
     return m.group(1) + m.group(2) if m else key
-
-
-# ----------------------------------------------------------------------
-# One builder for every family
-# ----------------------------------------------------------------------
-def build_application(*, pretty, architecture, arch_kwargs, full, groups, top, weights_enum, norm_mode, default_size,
-                      include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name,
-                      ignored_prefixes, after_stages=None, rename=None, min_size=32):
-    """Assemble an application model.
-
-    ``top(x)`` makes the head on the stages' output and returns
-    ``(output, {torchvision key: (layer, attr, transform)})``; it is only
-    called with ``include_top=True`` (a headless model gets Keras's pooling).
-    """
-    check_common_args(pretty, weights, include_top, classes, pooling, classifier_activation)
-    input_shape = obtain_input_shape(input_shape, default_size, min_size, include_top, weights)
-    if input_tensor is not None and isinstance(input_tensor, KerasTensor):
-        if len(input_tensor.shape) != 4:
-            raise ValueError(f"{pretty}: `input_tensor` must be a 4-D image tensor, got shape {input_tensor.shape}.")
-    inputs, x = make_input(input_shape, input_tensor)
-    if norm_mode is not None:
-        x = TorchvisionNormalization(norm_mode, name="torchvision_normalization")(x)
-    for layer in stage_layers(architecture, arch_kwargs, full, groups):
-        x = layer(x)
-    if after_stages is not None:
-        x = after_stages(x)
-    head = {}
-    if include_top:
-        x, head = top(x)
-    else:
-        x = pooled_top(x, False, pooling, classes, classifier_activation)
-    model = Functional(inputs, x, name=name)
-    attach(model, WeightsPlan(full, head, ignored_prefixes, rename), weights_enum, pretty)
-    load_application_weights(model, weights)
-    return model
-
-
-def dense_head(prefix, layer):
-    """Head entries for a kerasish Dense taking torchvision's nn.Linear at ``prefix``."""
-    return {f"{prefix}.weight": (layer, "weight", None), f"{prefix}.bias": (layer, "bias", None)}
-
-
-# ----------------------------------------------------------------------
-# Applications built as Keras builds them (named kerasish layers)
-# ----------------------------------------------------------------------
-# Keras's own ImageNet weights (Keras 2 HDF5 files, md5-checked as Keras checks them).
-KERAS_WEIGHTS_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
-
-
-def keras_inputs(pretty, *, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
-                 default_size, min_size):
-    """Keras's argument checks and input for an application: ``(model inputs, image tensor)``."""
-    check_common_args(pretty, weights, include_top, classes, pooling, classifier_activation)
-    input_shape = obtain_input_shape(input_shape, default_size, min_size, include_top, weights)
-    if input_tensor is not None and isinstance(input_tensor, KerasTensor) and len(input_tensor.shape) != 4:
-        raise ValueError(f"{pretty}: `input_tensor` must be a 4-D image tensor, got shape {input_tensor.shape}.")
-    return make_input(input_shape, input_tensor)
-
-
-def keras_pooling(x, pooling, named=True):
-    """A headless model's pooling as Keras adds it (some families leave these layers unnamed)."""
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(**({"name": "avg_pool"} if named else {}))(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(**({"name": "max_pool"} if named else {}))(x)
-    return x
-
-
-def keras_weights_path(subdir, file_name, md5):
-    """Keras's weight file ``KERAS_WEIGHTS_BASE/subdir/file_name``, in Keras's cache.
-
-    The cache is Keras's (``$KERAS_HOME/models`` or ``~/.keras/models``), so a
-    file Keras downloaded before is used as it is. A download is checked
-    against Keras's md5 before it is kept.
-    """
-    import hashlib
-    import tempfile
-
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    directory = os.path.join(home, "models")
-    path = os.path.join(directory, file_name)
-    if os.path.exists(path):
-        return path
-    url = f"{KERAS_WEIGHTS_BASE}{subdir}/{file_name}"
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
-        os.close(fd)
-        try:
-            download_file(url, tmp, None)
-            digest = hashlib.md5()
-            with open(tmp, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(chunk)
-            if md5 and digest.hexdigest() != md5:
-                raise OSError(f"md5 {digest.hexdigest()} does not match Keras's {md5}")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-    except Exception as e:
-        raise OSError(
-            f"Could not download Keras's weights '{file_name}' from {url}: {e}. Without network access, download it "
-            f"elsewhere and place it at '{path}', or pass weights='/path/to/{file_name}'."
-        ) from e
-    return path
-
-
-def load_keras_weights(model, weights, keras_file=None):
-    """``weights``: None, ``"imagenet"`` (``keras_file`` = (subdir, file name, md5),
-    Keras's own file) or a path (any file ``model.load_weights`` reads, or a torch
-    state_dict ``.pth`` / ``.pt`` read through the model's key map)."""
-    if weights is None:
-        return
-    if weights == "imagenet":
-        if keras_file is None:
-            raise ValueError(f"Model '{model.name}' has no ImageNet weights.")
-        model.load_weights(keras_weights_path(*keras_file))
-        return
-    path = os.fspath(weights)
-    if path.lower().endswith((".pth", ".pt", ".bin", ".ckpt")):
-        try:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise ValueError(f"Cannot read the torch state_dict file '{path}' for model '{model.name}': {e}") from e
-        weight_map.load_state_dict(model, state_dict, source=f"weights file '{path}'")
-        return
-    model.load_weights(path)

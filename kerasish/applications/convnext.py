@@ -22,13 +22,11 @@ Small, Base, Large), and ``weights="/path/ckpt.pth"`` reads a torchvision
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 
 from kerasish import initializers, layers
-from kerasish.applications import _keras_apps as ka
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.applications import weight_map
 from kerasish.engine.layer import Layer
@@ -65,7 +63,6 @@ TORCHVISION_WEIGHTS = {
     "convnext_tiny": "ConvNeXt_Tiny_Weights.IMAGENET1K_V1", "convnext_small": "ConvNeXt_Small_Weights.IMAGENET1K_V1",
     "convnext_base": "ConvNeXt_Base_Weights.IMAGENET1K_V1", "convnext_large": "ConvNeXt_Large_Weights.IMAGENET1K_V1",
 }
-_TORCH_FILES = (".pth", ".pt", ".bin", ".ckpt")
 
 
 class LayerScale(Layer):
@@ -215,9 +212,10 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     use_torchvision = weights == "torchvision"
     if use_torchvision and weights_name not in TORCHVISION_WEIGHTS:
         raise ValueError(f"{name}: torchvision has no ImageNet weights for this model; use weights='imagenet'.")
-    inputs, x, input_shape = ka.start(name, weights="imagenet" if use_torchvision else weights, include_top=include_top,
-                                      classes=classes, pooling=pooling, classifier_activation=classifier_activation,
-                                      input_shape=input_shape, input_tensor=input_tensor, default_size=default_size)
+    inputs, x, input_shape = _building.application_input(
+        name, weights="imagenet" if use_torchvision else weights, include_top=include_top, classes=classes,
+        pooling=pooling, classifier_activation=classifier_activation, input_shape=input_shape,
+        input_tensor=input_tensor, default_size=default_size)
     if weights in ("imagenet", "torchvision") and weights_name is not None:
         expected = MODEL_CONFIGS[weights_name.split("convnext_")[-1]]
         if list(depths) != expected["depths"] or list(projection_dims) != expected["projection_dims"]:
@@ -261,10 +259,7 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
         key_map.add("classifier.2", f"{name}_head_dense")
         ignore = ()
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _building.pool(x, pooling, named=False)
         norm = layers.LayerNormalization(epsilon=1e-6)
         x = norm(x)
         ignore = ("classifier.2.",)
@@ -275,19 +270,12 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
 
     if use_torchvision:
         weight_map.load_torchvision(model, TORCHVISION_WEIGHTS[weights_name])
-    elif weights is not None and weights != "imagenet" and os.fspath(weights).lower().endswith(_TORCH_FILES):
-        path = os.fspath(weights)
-        try:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise ValueError(f"{name}: cannot read the torch state_dict file '{path}': {e}") from e
-        weight_map.load_state_dict(model, state_dict, source=f"weights file '{path}'")
     else:
         file_name = file_hash = None
         if weights_name is not None:
             file_name = name + (".h5" if include_top else "_notop.h5")
             file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        ka.load_weights(model, weights, name, file_name, BASE_WEIGHTS_PATH + (file_name or ""), file_hash)
+        _building.load_weights(model, weights, name, file_name, BASE_WEIGHTS_PATH + (file_name or ""), file_hash)
     return model
 
 

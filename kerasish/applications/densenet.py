@@ -20,6 +20,7 @@ The only difference is BatchNormalization's epsilon (Keras 1.001e-5, torch
 from __future__ import annotations
 
 from kerasish import layers
+from kerasish.applications import _building
 from kerasish.applications import _torchvision_backbone as tvb
 from kerasish.applications import imagenet_utils, weight_map
 from kerasish.models.functional import Functional
@@ -71,9 +72,9 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
         tuple(blocks))
     if weights == "imagenet" and pretty is None:
         raise ValueError(f"DenseNet: ImageNet weights exist for blocks [6, 12, 24|32|48, 16|32] only; got blocks={blocks}.")
-    inputs, x = tvb.keras_inputs(pretty or "DenseNet", include_top=include_top, weights=weights, input_tensor=input_tensor,
-                                 input_shape=input_shape, pooling=pooling, classes=classes,
-                                 classifier_activation=classifier_activation, default_size=224, min_size=32)
+    inputs, x, _ = _building.application_input(
+        pretty or "DenseNet", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=224)
     km = weight_map.KeyMap()
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(x)
     conv = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")
@@ -95,7 +96,7 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
         km.add("classifier", "predictions")
     else:
-        x = tvb.keras_pooling(x, pooling)
+        x = _building.pool(x, pooling)
     model = Functional(inputs, x, name=name)
     enum = f"{pretty}_Weights.IMAGENET1K_V1" if pretty else None
     weight_map.attach_key_map(model, km, ignore=() if include_top else ("classifier.",),
@@ -104,7 +105,7 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
         weight_map.load_state_dict(model, weight_map.torchvision_state_dict(enum, pretty), rename=tvb.densenet_rename,
                                    source=f"torchvision weights {enum}")
     else:
-        tvb.load_keras_weights(model, weights)
+        _building.load_weights(model, weights, pretty or "DenseNet")
     return model
 
 

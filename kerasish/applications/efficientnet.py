@@ -18,7 +18,7 @@ import copy
 import math
 
 from kerasish import layers
-from kerasish.applications import _keras_apps as ka
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
@@ -70,7 +70,7 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
     else:
         x = inputs
     if strides == 2:
-        x = layers.ZeroPadding2D(padding=ka.correct_pad(x, kernel_size), name=f"{name}dwconv_pad")(x)
+        x = layers.ZeroPadding2D(padding=_building.correct_pad(x, kernel_size), name=f"{name}dwconv_pad")(x)
     x = layers.DepthwiseConv2D(kernel_size, strides=strides, padding="valid" if strides == 2 else "same", use_bias=False,
                                depthwise_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}dwconv")(x)
     x = layers.BatchNormalization(axis=3, name=f"{name}bn")(x)
@@ -123,9 +123,10 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         (None, 1, 1, 640)
     """
     blocks_args = DEFAULT_BLOCKS_ARGS if blocks_args == "default" else blocks_args
-    inputs, x, _ = ka.start("EfficientNet", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
-                            classifier_activation=classifier_activation, input_shape=input_shape,
-                            input_tensor=input_tensor, default_size=default_size)
+    inputs, x, _ = _building.application_input(
+        "EfficientNet", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
+        classifier_activation=classifier_activation, input_shape=input_shape, input_tensor=input_tensor,
+        default_size=default_size)
 
     def round_filters(filters, divisor=depth_divisor):
         filters *= width_coefficient
@@ -144,7 +145,7 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         # Keras's weight files store the variance where the standard deviation
         # belongs; this rescaling corrects it (as in Keras).
         x = layers.Rescaling([1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB])(x)
-    x = layers.ZeroPadding2D(padding=ka.correct_pad(x, 3), name="stem_conv_pad")(x)
+    x = layers.ZeroPadding2D(padding=_building.correct_pad(x, 3), name="stem_conv_pad")(x)
     x = layers.Conv2D(round_filters(32), 3, strides=2, padding="valid", use_bias=False,
                       kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
     x = layers.BatchNormalization(axis=3, name="stem_bn")(x)
@@ -176,13 +177,13 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
                          name="predictions")(x)
     else:
-        x = ka.pool(x, pooling)
+        x = _building.pool(x, pooling)
     model = Functional(inputs, x, name=name)
     file_name = file_hash = None
     if weights_name is not None:
         file_name = name + (".h5" if include_top else "_notop.h5")
         file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    ka.load_weights(model, weights, name, file_name, BASE_WEIGHTS_PATH + (file_name or ""), file_hash)
+    _building.load_weights(model, weights, name, file_name, BASE_WEIGHTS_PATH + (file_name or ""), file_hash)
     return model
 
 

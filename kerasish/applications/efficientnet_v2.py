@@ -25,7 +25,7 @@ import copy
 import math
 
 from kerasish import initializers, layers
-from kerasish.applications import _keras_apps as ka
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
@@ -181,9 +181,10 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
             raise ValueError(f"EfficientNetV2: no default block table for model '{key}'; pass `blocks_args` or "
                              f"`weights_name` (one of {sorted(WEIGHTS_HASHES)}).")
         blocks_args = DEFAULT_BLOCKS_ARGS[key]
-    inputs, x, input_shape = ka.start("EfficientNetV2", weights=weights, include_top=include_top, classes=classes,
-                                      pooling=pooling, classifier_activation=classifier_activation,
-                                      input_shape=input_shape, input_tensor=input_tensor, default_size=default_size)
+    inputs, x, input_shape = _building.application_input(
+        "EfficientNetV2", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
+        classifier_activation=classifier_activation, input_shape=input_shape, input_tensor=input_tensor,
+        default_size=default_size)
 
     def filters_of(n):
         return round_filters(n, width_coefficient, min_depth, depth_divisor)
@@ -227,14 +228,14 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
         x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
                          bias_initializer=initializers.Constant(0.0), name="predictions")(x)
     else:
-        x = ka.pool(x, pooling)
+        x = _building.pool(x, pooling)
     model = Functional(inputs, x, name=name)
     file_name = file_hash = None
     if weights_name in WEIGHTS_HASHES:
         # Keras names the file after the model (its default name).
         file_name = f"efficientnetv2-{weights_name.lstrip('-')}" + (".h5" if include_top else "_notop.h5")
         file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    ka.load_weights(model, weights, name, file_name, BASE_WEIGHTS_PATH + (file_name or ""), file_hash)
+    _building.load_weights(model, weights, name, file_name, BASE_WEIGHTS_PATH + (file_name or ""), file_hash)
     return model
 
 

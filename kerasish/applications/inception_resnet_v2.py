@@ -18,7 +18,7 @@ not the same function and is not used. Inputs: :func:`preprocess_input` ("tf", [
 from __future__ import annotations
 
 from kerasish import layers
-from kerasish.applications import _torchvision_backbone as tvb
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.engine.layer import Layer
 from kerasish.engine.serialization import register_builtin_layers
@@ -26,7 +26,7 @@ from kerasish.models.functional import Functional
 
 __all__ = ["InceptionResNetV2", "CustomScaleLayer", "preprocess_input", "decode_predictions"]
 
-_BASE = "inception_resnet_v2"
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/inception_resnet_v2/"
 _FILES = {True: "e693bd0210a403b3192acc6073ad2e96", False: "d19885ff4a710c122648d3b5c3b684e4"}
 
 
@@ -140,9 +140,9 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
         >>> model.output_shape
         (None, 1536)
     """
-    inputs, x = tvb.keras_inputs("InceptionResNetV2", include_top=include_top, weights=weights, input_tensor=input_tensor,
-                                 input_shape=input_shape, pooling=pooling, classes=classes,
-                                 classifier_activation=classifier_activation, default_size=299, min_size=75)
+    inputs, x, _ = _building.application_input(
+        "InceptionResNetV2", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=299, min_size=75)
     # Stem: 35 x 35 x 192
     x = conv2d_bn(x, 32, 3, strides=2, padding="valid")
     x = conv2d_bn(x, 32, 3, padding="valid")
@@ -184,11 +184,11 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
-        x = tvb.keras_pooling(x, pooling, named=False)
+        x = _building.pool(x, pooling, named=False)
     model = Functional(inputs, x, name=name)
-    suffix = "" if include_top else "_notop"
-    tvb.load_keras_weights(model, weights, (_BASE, f"{_BASE}_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-                                            _FILES[bool(include_top)]))
+    file_name = f"inception_resnet_v2_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    _building.load_weights(model, weights, "InceptionResNetV2", file_name, BASE_WEIGHTS_PATH + file_name,
+                           _FILES[bool(include_top)])
     return model
 
 

@@ -17,12 +17,13 @@ checkpoint cannot serve this model. Inputs: :func:`preprocess_input` ("tf", [-1,
 from __future__ import annotations
 
 from kerasish import layers
-from kerasish.applications import _torchvision_backbone as tvb
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
 __all__ = ["InceptionV3", "preprocess_input", "decode_predictions"]
 
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 _FILES = {True: "9a0d58056eeedaa3f26cb7ebd46da564", False: "bcbd6486424b2319ff4ef7d526e38f63"}
 
 
@@ -67,9 +68,9 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
         >>> model.output_shape
         (None, 2048)
     """
-    inputs, x = tvb.keras_inputs("InceptionV3", include_top=include_top, weights=weights, input_tensor=input_tensor,
-                                 input_shape=input_shape, pooling=pooling, classes=classes,
-                                 classifier_activation=classifier_activation, default_size=299, min_size=75)
+    inputs, x, _ = _building.application_input(
+        "InceptionV3", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=299, min_size=75)
     x = conv2d_bn(x, 32, 3, 3, strides=(2, 2), padding="valid")
     x = conv2d_bn(x, 32, 3, 3, padding="valid")
     x = conv2d_bn(x, 64, 3, 3)
@@ -129,11 +130,11 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
-        x = tvb.keras_pooling(x, pooling, named=False)
+        x = _building.pool(x, pooling, named=False)
     model = Functional(inputs, x, name=name)
-    suffix = "" if include_top else "_notop"
-    tvb.load_keras_weights(model, weights, ("inception_v3", f"inception_v3_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-                                            _FILES[bool(include_top)]))
+    file_name = f"inception_v3_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    _building.load_weights(model, weights, "InceptionV3", file_name, BASE_WEIGHTS_PATH + file_name,
+                           _FILES[bool(include_top)])
     return model
 
 

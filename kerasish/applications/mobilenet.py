@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 
 from kerasish import layers
-from kerasish.applications import _keras_apps as ka
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
@@ -68,9 +68,10 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     """
     shape = input_shape
     default_size = shape[0] if shape is not None and len(shape) == 3 and shape[0] == shape[1] and shape[0] in _ROWS else 224
-    inputs, x, input_shape = ka.start("MobileNet", weights=weights, include_top=include_top, classes=classes,
-                                      pooling=pooling, classifier_activation=classifier_activation,
-                                      input_shape=input_shape, input_tensor=input_tensor, default_size=default_size)
+    inputs, x, input_shape = _building.application_input(
+        "MobileNet", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
+        classifier_activation=classifier_activation, input_shape=input_shape, input_tensor=input_tensor,
+        default_size=default_size)
     rows, cols = input_shape[0], input_shape[1]
     if weights == "imagenet":
         if depth_multiplier != 1:
@@ -95,17 +96,15 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
         x = layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
         x = layers.Reshape((classes,), name="reshape_2")(x)
         x = layers.Activation(activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = _building.pool(x, pooling, named=False)
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
     model = Functional(inputs, x, name=name)
     file_name = None
     if alpha in _ALPHA_TEXT:
         file_name = f"mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{'' if include_top else '_no_top'}.h5"
-    ka.load_weights(model, weights, "MobileNet", file_name, BASE_WEIGHT_PATH + (file_name or ""))
+    _building.load_weights(model, weights, "MobileNet", file_name, BASE_WEIGHT_PATH + (file_name or ""))
     return model
 
 

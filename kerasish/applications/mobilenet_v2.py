@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 
 from kerasish import layers
-from kerasish.applications import _keras_apps as ka
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
@@ -54,7 +54,7 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     else:
         prefix = "expanded_conv_"
     if stride == 2:
-        x = layers.ZeroPadding2D(padding=ka.correct_pad(x, 3), name=f"{prefix}pad")(x)
+        x = layers.ZeroPadding2D(padding=_building.correct_pad(x, 3), name=f"{prefix}pad")(x)
     x = layers.DepthwiseConv2D(3, strides=stride, use_bias=False, padding="same" if stride == 1 else "valid",
                                name=f"{prefix}depthwise")(x)
     x = _bn(f"{prefix}depthwise_BN")(x)
@@ -102,9 +102,10 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
         ((None, 1, 1, 1280), (1, 1, 16, 96))
     """
     default_size = _default_size(input_shape, input_tensor)
-    inputs, x, input_shape = ka.start("MobileNetV2", weights=weights, include_top=include_top, classes=classes,
-                                      pooling=pooling, classifier_activation=classifier_activation,
-                                      input_shape=input_shape, input_tensor=input_tensor, default_size=default_size)
+    inputs, x, input_shape = _building.application_input(
+        "MobileNetV2", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
+        classifier_activation=classifier_activation, input_shape=input_shape, input_tensor=input_tensor,
+        default_size=default_size)
     rows, cols = input_shape[0], input_shape[1]
     if weights == "imagenet":
         if alpha not in _ALPHAS:
@@ -128,15 +129,13 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     if include_top:
         x = layers.GlobalAveragePooling2D()(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = _building.pool(x, pooling, named=False)
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
     model = Functional(inputs, x, name=name)
     file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{'' if include_top else '_no_top'}.h5"
-    ka.load_weights(model, weights, "MobileNetV2", file_name, BASE_WEIGHT_PATH + file_name)
+    _building.load_weights(model, weights, "MobileNetV2", file_name, BASE_WEIGHT_PATH + file_name)
     return model
 
 

@@ -23,8 +23,7 @@ from __future__ import annotations
 import warnings
 
 from kerasish import layers
-from kerasish.applications import _keras_apps as ka
-from kerasish.applications import _torchvision_backbone as tvb
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.engine.keras_tensor import KerasTensor
 from kerasish.models.functional import Functional
@@ -95,7 +94,7 @@ def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, ac
         x = _bn(f"{prefix}expand_bn")(x)
         x = activation(x)
     if stride == 2:
-        x = layers.ZeroPadding2D(padding=ka.correct_pad(x, kernel_size), name=f"{prefix}depthwise_pad")(x)
+        x = layers.ZeroPadding2D(padding=_building.correct_pad(x, kernel_size), name=f"{prefix}depthwise_pad")(x)
     x = layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same" if stride == 1 else "valid", use_bias=False,
                                name=f"{prefix}depthwise")(x)
     x = _bn(f"{prefix}depthwise_bn")(x)
@@ -149,8 +148,10 @@ def MobileNetV3(stack, last_point_ch, input_shape=None, alpha=1.0, model_type="l
         A functional ``Model``.
     """
     pretty = f"MobileNetV3{model_type.capitalize()}"
-    tvb.check_common_args(pretty, weights, include_top, classes, pooling, classifier_activation)
     input_shape = _input_shape(input_shape, input_tensor)
+    inputs, x, _ = _building.application_input(
+        pretty, weights=weights, include_top=include_top, classes=classes, pooling=pooling,
+        classifier_activation=classifier_activation, input_shape=input_shape, input_tensor=input_tensor, default_size=None)
     rows, cols = input_shape[0], input_shape[1]
     if weights == "imagenet":
         if (not minimalistic and alpha not in (0.75, 1.0)) or (minimalistic and alpha != 1.0):
@@ -159,7 +160,6 @@ def MobileNetV3(stack, last_point_ch, input_shape=None, alpha=1.0, model_type="l
         if rows != cols or rows != 224:
             warnings.warn("`input_shape` is undefined or non-square, or `rows` is not 224. Weights for input shape "
                           "(224, 224) will be loaded as the default.", stacklevel=3)
-    inputs, x = tvb.make_input(input_shape, input_tensor)
     if minimalistic:
         kernel, activation, se_ratio = 3, _relu, None
     else:
@@ -189,14 +189,14 @@ def MobileNetV3(stack, last_point_ch, input_shape=None, alpha=1.0, model_type="l
         x = layers.Flatten()(x)
         x = layers.Activation(activation=classifier_activation, name="predictions")(x)
     else:
-        x = ka.pool(x, pooling)
+        x = _building.pool(x, pooling)
     model = Functional(inputs, x, name=name)
     model_name = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
     file_name = file_hash = None
     if model_name in WEIGHTS_HASHES:
         file_name = f"weights_mobilenet_v3_{model_name}{'' if include_top else '_no_top_v2'}.h5"
         file_hash = WEIGHTS_HASHES[model_name][0 if include_top else 1]
-    ka.load_weights(model, weights, pretty, file_name, BASE_WEIGHT_PATH + (file_name or ""), file_hash)
+    _building.load_weights(model, weights, pretty, file_name, BASE_WEIGHT_PATH + (file_name or ""), file_hash)
     return model
 
 

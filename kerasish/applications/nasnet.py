@@ -16,7 +16,7 @@ and pads its cells differently; not offered here.
 from __future__ import annotations
 
 from kerasish import layers
-from kerasish.applications import _keras_apps as ka
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
@@ -44,7 +44,7 @@ def _conv1x1(filters, name, strides=1):
 def _separable_conv_block(ip, filters, kernel_size=3, strides=1, block_id=None):
     x = layers.Activation("relu")(ip)
     if strides == 2:
-        x = layers.ZeroPadding2D(padding=ka.correct_pad(x, kernel_size), name=f"separable_conv_1_pad_{block_id}")(x)
+        x = layers.ZeroPadding2D(padding=_building.correct_pad(x, kernel_size), name=f"separable_conv_1_pad_{block_id}")(x)
     x = layers.SeparableConv2D(filters, kernel_size, strides=strides, name=f"separable_conv_1_{block_id}",
                                padding="valid" if strides == 2 else "same", use_bias=False)(x)
     x = _bn(f"separable_conv_1_bn_{block_id}")(x)
@@ -102,7 +102,7 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     h = layers.Activation("relu")(ip)
     h = _conv1x1(filters, f"reduction_conv_1_{block_id}")(h)
     h = _bn(f"reduction_bn_1_{block_id}")(h)
-    h3 = layers.ZeroPadding2D(padding=ka.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
+    h3 = layers.ZeroPadding2D(padding=_building.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
     x1_1 = _separable_conv_block(h, filters, 5, strides=2, block_id=f"reduction_left1_{block_id}")
     x1_2 = _separable_conv_block(p, filters, 7, strides=2, block_id=f"reduction_right1_{block_id}")
     x1 = layers.add([x1_1, x1_2], name=f"reduction_add_1_{block_id}")
@@ -155,9 +155,10 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
                          f"Received: penultimate_filters={penultimate_filters}, filter_multiplier={filter_multiplier}")
     if weights == "imagenet" and default_size not in _WEIGHTS:
         raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
-    inputs, x, _ = ka.start("NASNet", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
-                            classifier_activation=classifier_activation, input_shape=input_shape,
-                            input_tensor=input_tensor, default_size=default_size)
+    inputs, x, _ = _building.application_input(
+        "NASNet", weights=weights, include_top=include_top, classes=classes, pooling=pooling,
+        classifier_activation=classifier_activation, input_shape=input_shape, input_tensor=input_tensor,
+        default_size=default_size)
     filters = penultimate_filters // 24
     x = layers.Conv2D(stem_block_filters, 3, strides=2, padding="valid", use_bias=False, name="stem_conv1",
                       kernel_initializer="he_normal")(x)
@@ -177,16 +178,14 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     if include_top:
         x = layers.GlobalAveragePooling2D()(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = _building.pool(x, pooling, named=False)
     model = Functional(inputs, x, name=name)
     file_name = origin = file_hash = None
     if default_size in _WEIGHTS:
         file_name, remote, file_hash = _WEIGHTS[default_size][0 if include_top else 1]
         origin = BASE_WEIGHTS_PATH + remote
-    ka.load_weights(model, weights, name, file_name, origin, file_hash)
+    _building.load_weights(model, weights, name, file_name, origin, file_hash)
     return model
 
 

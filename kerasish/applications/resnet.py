@@ -18,12 +18,13 @@ network as Keras's, taking :func:`preprocess_input` ("caffe").
 from __future__ import annotations
 
 from kerasish import layers
-from kerasish.applications import _torchvision_backbone as tvb
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
 __all__ = ["ResNet50", "ResNet101", "ResNet152", "preprocess_input", "decode_predictions"]
 
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # Keras's md5s of its files (with top, without top).
 WEIGHTS_HASHES = {
     "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
@@ -119,9 +120,9 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
 def build_resnet(pretty, weights_name, stack_fn, preact, use_bias, *, include_top, weights, input_tensor, input_shape,
                  pooling, classes, classifier_activation, name):
     """Keras's ``ResNet`` body shared by the v1 and v2 families."""
-    inputs, x = tvb.keras_inputs(pretty, include_top=include_top, weights=weights, input_tensor=input_tensor,
-                                 input_shape=input_shape, pooling=pooling, classes=classes,
-                                 classifier_activation=classifier_activation, default_size=224, min_size=32)
+    inputs, x, _ = _building.application_input(
+        pretty, include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=224)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(x)
     x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
     if not preact:
@@ -137,12 +138,11 @@ def build_resnet(pretty, weights_name, stack_fn, preact, use_bias, *, include_to
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
-        x = tvb.keras_pooling(x, pooling)
+        x = _building.pool(x, pooling)
     model = Functional(inputs, x, name=name)
-    suffix = "" if include_top else "_notop"
-    keras_file = ("resnet", f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-                  WEIGHTS_HASHES[weights_name][0 if include_top else 1])
-    tvb.load_keras_weights(model, weights, keras_file)
+    file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    _building.load_weights(model, weights, pretty, file_name, BASE_WEIGHTS_PATH + file_name,
+                           WEIGHTS_HASHES[weights_name][0 if include_top else 1])
     return model
 
 

@@ -19,12 +19,14 @@ mode="torch")``), not Keras's.
 from __future__ import annotations
 
 from kerasish import layers
-from kerasish.applications import _torchvision_backbone as tvb
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils, weight_map
 from kerasish.models.functional import Functional
 
 __all__ = ["VGG16", "VGG19", "preprocess_input", "decode_predictions"]
 
+# Keras's files: <base>vgg16/..., <base>vgg19/...; md5s (with top, without top).
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _FILES = {
     "vgg16": ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc"),
     "vgg19": ("cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6"),
@@ -69,9 +71,9 @@ def _fc1_from_torchvision(w):
 
 def _vgg(pretty, convs_per_block, *, include_top, weights, input_tensor, input_shape, pooling, classes,
          classifier_activation, name):
-    inputs, x = tvb.keras_inputs(pretty, include_top=include_top, weights=weights, input_tensor=input_tensor,
-                                 input_shape=input_shape, pooling=pooling, classes=classes,
-                                 classifier_activation=classifier_activation, default_size=224, min_size=32)
+    inputs, x, _ = _building.application_input(
+        pretty, include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=224)
     km = weight_map.KeyMap()
     index = 0  # torchvision's features.N numbering: conv, relu per conv, one pool per block
     for block, (filters, n) in enumerate(zip((64, 128, 256, 512, 512), convs_per_block), start=1):
@@ -91,14 +93,14 @@ def _vgg(pretty, convs_per_block, *, include_top, weights, input_tensor, input_s
         km.add("classifier.3", "fc2")
         km.add("classifier.6", "predictions")
     else:
-        x = tvb.keras_pooling(x, pooling, named=False)
+        x = _building.pool(x, pooling, named=False)
     model = Functional(inputs, x, name=name)
     weight_map.attach_key_map(model, km, ignore=() if include_top else ("classifier.",),
                               source=f"torchvision:{pretty}_Weights.IMAGENET1K_V1")
     key = pretty.lower()
-    suffix = "" if include_top else "_notop"
-    keras_file = (key, f"{key}_weights_tf_dim_ordering_tf_kernels{suffix}.h5", _FILES[key][0 if include_top else 1])
-    tvb.load_keras_weights(model, weights, keras_file)
+    file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    _building.load_weights(model, weights, pretty, file_name, f"{BASE_WEIGHTS_PATH}{key}/{file_name}",
+                           _FILES[key][0 if include_top else 1])
     return model
 
 

@@ -40,6 +40,8 @@ import dataclasses
 
 import torch
 
+from kerasish.applications import _torchvision_backbone
+
 __all__ = [
     "KeyMap", "MapEntry", "TORCH_SUFFIX", "attach_key_map", "key_map_of", "load_state_dict", "load_torchvision",
     "load_timm", "torchvision_state_dict", "timm_state_dict",
@@ -245,11 +247,7 @@ def torchvision_state_dict(enum_name, pretty=None):
     Downloaded once through torch.hub (``torch.hub.get_dir()/checkpoints``),
     then read with ``weights_only=True`` (no pickle code runs).
     """
-    # deferred: applications._torchvision_backbone imports this module (its .pth loading) and owns the
-    # torchvision downloader, which tests stand in for the network in.
-    from kerasish.applications._torchvision_backbone import _imagenet_state_dict
-
-    state_dict, _ = _imagenet_state_dict(enum_name, pretty or enum_name)
+    state_dict, _ = _torchvision_backbone._imagenet_state_dict(enum_name, pretty or enum_name)
     return state_dict
 
 

@@ -17,12 +17,13 @@ so it is not the same function and is not used. Inputs: :func:`preprocess_input`
 from __future__ import annotations
 
 from kerasish import layers
-from kerasish.applications import _torchvision_backbone as tvb
+from kerasish.applications import _building
 from kerasish.applications import imagenet_utils
 from kerasish.models.functional import Functional
 
 __all__ = ["Xception", "preprocess_input", "decode_predictions"]
 
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
 _FILES = {True: "0a58e3b7378bc2990ea3b43d5981f1f6", False: "b0042744bf5b25fce3cb969f33bebb97"}
 
 
@@ -75,9 +76,9 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
         >>> model.output_shape
         (None, 2048)
     """
-    inputs, x = tvb.keras_inputs("Xception", include_top=include_top, weights=weights, input_tensor=input_tensor,
-                                 input_shape=input_shape, pooling=pooling, classes=classes,
-                                 classifier_activation=classifier_activation, default_size=299, min_size=71)
+    inputs, x, _ = _building.application_input(
+        "Xception", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+        pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=299, min_size=71)
     x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(x)
     x = layers.BatchNormalization(axis=-1, name="block1_conv1_bn")(x)
     x = layers.Activation("relu", name="block1_conv1_act")(x)
@@ -106,11 +107,11 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
-        x = tvb.keras_pooling(x, pooling, named=False)
+        x = _building.pool(x, pooling, named=False)
     model = Functional(inputs, x, name=name)
-    suffix = "" if include_top else "_notop"
-    tvb.load_keras_weights(model, weights, ("xception", f"xception_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-                                            _FILES[bool(include_top)]))
+    file_name = f"xception_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    _building.load_weights(model, weights, "Xception", file_name, BASE_WEIGHTS_PATH + file_name,
+                           _FILES[bool(include_top)])
     return model
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from kerasish import tree
+
+# The dtype name of a string input (``Input(shape=(1,), dtype="string")``), as
+# Keras writes it in configs. Strings never become torch tensors: they stay
+# numpy arrays on the host until a layer that takes strings turns them into ids.
+STRING = "string"
 
 
 class KerasHistory(NamedTuple):
@@ -20,7 +27,7 @@ class KerasTensor:
 
     Args:
         shape: Keras shape, batch axis first, ``None`` for unknown sizes.
-        dtype: dtype name, e.g. ``"float32"``.
+        dtype: dtype name, e.g. ``"float32"``, or ``"string"`` for strings.
         name: optional name (Keras shows ``keras_tensor_N``).
     """
 
@@ -95,6 +102,49 @@ class KerasTensor:
 
     def __neg__(self):
         return _layers().TensorOp("negative")(self)
+
+
+class HostStrings(np.ndarray):
+    """A numpy array of strings on its way through a model, on the host.
+
+    A plain numpy array (layers that take strings read it as one) that also
+    answers ``dim()``, so the engine's layout steps, written for torch
+    tensors, pass it along untouched.
+
+    Example:
+        >>> a = as_host_strings(["a great movie", "awful"])
+        >>> a.shape, a.dim(), a[:1].tolist()
+        ((2,), 1, ['a great movie'])
+    """
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def permute(self, *axes):
+        # rank-4 string data through the NHWC <-> NCHW layout step
+        return self.transpose(*axes)
+
+
+def is_string_data(x) -> bool:
+    """Whether ``x`` is string data: a numpy array of str / bytes (or of
+    objects, the first a str or bytes), or a non-empty list or tuple whose
+    first item is a str or bytes (no walk over the items: this runs once per
+    input per batch)."""
+    if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+        return kind in "US" or (kind == "O" and x.size > 0 and isinstance(x.flat[0], (str, bytes)))
+    return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (str, bytes))
+
+
+def as_host_strings(x) -> HostStrings:
+    """String data (see :func:`is_string_data`) as a :class:`HostStrings`
+    array: a view of a numpy array, a new array for a list."""
+    if isinstance(x, HostStrings):
+        return x
+    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if arr.dtype.kind not in "USO":
+        arr = np.asarray(x, dtype=object)  # mixed str / other items: kept as objects
+    return arr.view(HostStrings)
 
 
 def _layers():

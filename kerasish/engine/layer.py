@@ -27,7 +27,7 @@ from kerasish import constraints, initializers, regularizers, tree
 from kerasish.saving.object_registration import loading_weight_limit
 
 from . import layout, masking
-from .keras_tensor import KerasTensor, any_symbolic, flatten
+from .keras_tensor import STRING, KerasTensor, any_symbolic, flatten, is_string_data
 from .naming import auto_name
 from .node import Node
 from .variable import Variable
@@ -56,6 +56,8 @@ def _dtype_name(dtype) -> str:
     name = str(dtype)
     if name.startswith("mixed_"):
         return "float32"
+    if name in (STRING, "str"):
+        return STRING  # strings stay numpy arrays on the host (keras_tensor.HostStrings)
     try:
         getattr(torch, name)
     except AttributeError:
@@ -63,8 +65,25 @@ def _dtype_name(dtype) -> str:
     return name
 
 
+def _refuse_strings(layer, strings) -> None:
+    """TypeError naming ``layer`` when ``strings`` (string inputs it was
+    called on, symbolic or data) is not empty: only layers that take strings
+    (``_takes_strings``) get them."""
+    if not strings:
+        return
+    what = strings[0].name if isinstance(strings[0], KerasTensor) else f"an array of shape {np.shape(strings[0])}"
+    raise TypeError(
+        f"Layer '{layer.name}' ({type(layer).__name__}) cannot take string inputs (got {what}, dtype 'string'): "
+        "only string layers (TextVectorization, StringLookup, Hashing, HashedCrossing) take strings; turn them into "
+        "numbers with one first."
+    )
+
+
 def torch_dtype(name: str) -> torch.dtype:
-    return getattr(torch, _dtype_name(name))
+    name = _dtype_name(name)
+    if name == STRING:
+        raise TypeError("The 'string' dtype has no torch dtype: strings stay numpy arrays on the host.")
+    return getattr(torch, name)
 
 
 def as_shape_tuple(shape) -> tuple:
@@ -112,6 +131,10 @@ class Layer(nn.Module):
     _outputs_own_dtype = False
     _call_has_mask = False
     _overrides_compute_mask = False
+    # Layers that take strings (TextVectorization, StringLookup, Hashing, ...)
+    # set this: the engine hands them string inputs as numpy arrays on the host
+    # and refuses string inputs to every other layer.
+    _takes_strings = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -507,6 +530,8 @@ class Layer(nn.Module):
         return self._eager_call(*args, **kwargs)
 
     def _symbolic_call(self, inputs, *args, **kwargs):
+        if not self._takes_strings:
+            _refuse_strings(self, [t for t in flatten((inputs, args, kwargs)) if isinstance(t, KerasTensor) and t.dtype == STRING])
         in_shapes = _shapes_of(inputs)
         call_kwargs = kwargs
         if type(self)._call_has_mask and kwargs.get("mask") is None:
@@ -524,8 +549,11 @@ class Layer(nn.Module):
             raise ValueError(
                 f"Layer '{self.name}' ({type(self).__name__}) cannot take an input of shape {_fmt_shapes(in_shapes)}: {e}"
             ) from e
-        dtype = flatten(inputs)[0].dtype if isinstance(flatten(inputs)[0], KerasTensor) else "float32"
-        if self._variables or self._sublayers() or type(self)._outputs_own_dtype:
+        flat_in = flatten(inputs)
+        dtype = flat_in[0].dtype if isinstance(flat_in[0], KerasTensor) else "float32"
+        if self._takes_strings:
+            dtype = self._output_dtype()
+        elif self._variables or self._sublayers() or type(self)._outputs_own_dtype:
             dtype = self._dtype
         outputs = _make_keras_tensors(out_shapes, dtype)
         prev = masking.previous_mask(self, (inputs,) + args, kwargs)
@@ -537,6 +565,11 @@ class Layer(nn.Module):
             self.__dict__["_single_symbolic_output"] = isinstance(outputs, KerasTensor)
         Node(self, (inputs,) + args, kwargs, outputs)
         return outputs
+
+    def _output_dtype(self) -> str:
+        """The dtype name of the output of a layer that takes strings (its
+        symbolic outputs'); such layers override it."""
+        return self._dtype
 
     def _check_input(self, input_shape) -> None:
         """Raise ValueError naming the layer when ``input_shape`` is unusable.
@@ -575,6 +608,8 @@ class Layer(nn.Module):
         return super().load_state_dict(*args, **kwargs)
 
     def _eager_call(self, inputs, *args, **kwargs):
+        if type(inputs) is not torch.Tensor and not self._takes_strings and is_string_data(inputs):
+            _refuse_strings(self, [inputs])
         in_masks = masking.masks_of(inputs)  # before conversion, which may make new tensors
         device = self._device()
         dtype = torch_dtype(self._dtype)
@@ -585,7 +620,11 @@ class Layer(nn.Module):
             t = _to_tensor(x, dtype)  # Keras casts floating inputs to the compute dtype
             return t.to(device) if device is not None and t.device != device else t
 
-        inputs = _convert_leaves(convert, inputs)
+        try:
+            inputs = _convert_leaves(convert, inputs)
+        except TypeError:
+            _refuse_strings(self, [x for x in flatten(inputs) if is_string_data(x)])
+            raise
         if args or kwargs:
             # Further tensor arguments (``layer(targets, logits)``, ``mask=``)
             # as the first: arrays to tensors on the layer's device; other values as given.

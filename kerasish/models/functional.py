@@ -20,7 +20,7 @@ import torch
 from kerasish import tree
 
 from kerasish.engine import layout, masking
-from kerasish.engine.keras_tensor import KerasTensor, flatten, pack_like
+from kerasish.engine.keras_tensor import STRING, KerasTensor, as_host_strings, flatten, is_string_data, pack_like
 from kerasish.engine.layer import Layer, _device_epoch, _dtype_name, _is_shape_tuple, torch_dtype
 from kerasish.engine.node import Node
 from kerasish.engine.serialization import deserialize_layer, serialize_layer
@@ -318,6 +318,8 @@ class Functional(Model):
         :meth:`_check_inputs` to refuse."""
         out = []
         for x, spec in zip(flat, self._inputs_flat):
+            if type(x) is not torch.Tensor and is_string_data(x):
+                x = as_host_strings(x)  # a list of str, a numpy array: kept on the host, as numpy
             shape = getattr(x, "shape", None)
             if shape is not None:
                 rank, ref = len(shape), spec.shape
@@ -337,7 +339,18 @@ class Functional(Model):
 
     def _check_inputs(self, flat):
         for i, (x, spec) in enumerate(zip(flat, self._inputs_flat)):
-            if not isinstance(x, torch.Tensor):
+            if spec.dtype == STRING:
+                if not is_string_data(x):
+                    raise TypeError(
+                        f"Model '{self.name}': input {i} ('{spec.name}') is a string input (dtype 'string'): it takes a list or "
+                        f"numpy array of str, got {type(x).__name__}{'' if not hasattr(x, 'dtype') else ' of dtype ' + str(x.dtype)}."
+                    )
+            elif not isinstance(x, torch.Tensor):
+                if is_string_data(x):
+                    raise TypeError(
+                        f"Model '{self.name}': input {i} ('{spec.name}', dtype '{spec.dtype}') got strings, but it must hold numbers "
+                        "(strings go to an Input(dtype='string') and a layer that takes them, such as TextVectorization)."
+                    )
                 raise TypeError(f"Model '{self.name}': input {i} ('{spec.name}') must be a torch tensor or array, got {type(x).__name__}.")
             expected = spec.shape
             shape = tuple(x.shape)
@@ -351,7 +364,8 @@ class Functional(Model):
                 )
 
     def forward(self, *args, training=None):
-        """Run the model on channels_last torch tensors; returns channels_last tensors."""
+        """Run the model on channels_last torch tensors (string inputs: lists /
+        numpy arrays of str, kept on the host); returns channels_last tensors."""
         program = self._program
         flat = self._cast_inputs(self._flat_model_inputs(args), program)
         self._check_inputs(flat)
@@ -382,6 +396,14 @@ class Functional(Model):
 
     def _check_input(self, input_shape):
         self.compute_output_shape(input_shape)
+
+    # A model with a string Input is, inside another model, a layer that takes strings.
+    @property
+    def _takes_strings(self) -> bool:
+        return any(t.dtype == STRING for t in self.__dict__.get("_inputs_flat") or ())
+
+    def _output_dtype(self) -> str:
+        return self._outputs_flat[0].dtype
 
     # A nested model's outputs carry the masks its own graph makes (its run puts
     # them there), as Keras's do; a mask handed to it is not used (docs/differences.md).

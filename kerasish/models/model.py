@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from kerasish.distribution import data_parallel
+from kerasish.engine.keras_tensor import as_host_strings, is_string_data
 from kerasish.engine.layer import Layer, _shapes_of, _to_tensor, unique_variables
 from kerasish.engine.serialization import safe_mode_scope, serialize_layer
 from kerasish.trainers.trainer import Trainer
@@ -133,12 +134,14 @@ class Model(Trainer, Layer):
         cast_float64 = getattr(self, "_input_dtypes", None) is None
 
         def convert(x):
+            if type(x) is not torch.Tensor and is_string_data(x):
+                return as_host_strings(x)  # strings stay numpy arrays on the host, for the layers that take them
             t = _to_tensor(x, cast_float64=cast_float64)
             return t.to(device) if device is not None and t.device != device else t
 
         if isinstance(inputs, dict):
             inputs = {k: convert(v) for k, v in inputs.items()}
-        elif isinstance(inputs, (list, tuple)):
+        elif isinstance(inputs, (list, tuple)) and not is_string_data(inputs):
             inputs = type(inputs)(convert(v) for v in inputs)
         else:
             inputs = convert(inputs)

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -172,11 +173,13 @@ def plan(model) -> Program:
             args = _template(node.call_args, slot_of)
             kwargs = _template(kwargs, slot_of)
         mask_step = _mask_step(node, slot_of)
+        # A layer taking strings computes on the host: its outputs go to the model's device.
+        call = _HostCall(node.layer, model) if node.layer._takes_strings else None
         for t in node.output_tensors:
             slot_of[id(t)] = len(slot_of)
         steps.append(Step(node=node, layer=node.layer, arg_kind=kind, args=args, kwargs=kwargs,
                           outs=tuple(slot_of[id(t)] for t in node.output_tensors),
-                          single_out=isinstance(node.outputs, KerasTensor), training=training, masking=mask_step))
+                          single_out=isinstance(node.outputs, KerasTensor), training=training, masking=mask_step, call=call))
     missing = [t for t in model._outputs_flat if id(t) not in slot_of]
     if missing:
         raise ValueError(f"Graph disconnected: output {missing[0]} cannot be computed from the model's inputs.")
@@ -185,6 +188,23 @@ def plan(model) -> Program:
     regularized = tuple(l for l in model._layers if l.activity_regularizer is not None)
     return Program(steps=tuple(steps), input_slots=input_slots, output_slots=tuple(slot_of[id(t)] for t in model._outputs_flat),
                    n_slots=len(slot_of), input_dtypes=input_dtypes, regularized=regularized)
+
+
+class _HostCall:
+    """A string-taking layer's ``native_call``, its output tensors moved to
+    the model's device (the model is held weakly: the program is the model's)."""
+
+    def __init__(self, layer, model):
+        self.layer = layer
+        self.model = weakref.ref(model)
+
+    def __call__(self, *args, **kwargs):
+        y = self.layer.native_call(*args, **kwargs)
+        model = self.model()
+        device = model._device() if model is not None else None
+        if device is None:
+            return y
+        return tree.map_structure(lambda t: t.to(device) if isinstance(t, torch.Tensor) and t.device != device else t, y)
 
 
 def _mask_step(node, slot_of):

@@ -9,6 +9,11 @@ sent without blocking. torch Datasets and DataLoaders, and Python generators
 of ``(x, y)`` / ``(x, y, sample_weight)``, are iterated as they are.
 ``keras.utils.PyDataset`` objects are read by batch index, in parallel when
 they ask for workers (:func:`kerasish.trainers.py_dataset.iterate_batches`).
+
+String data (numpy arrays of str / bytes / objects, lists of str: the
+inputs of a model on ``Input(dtype="string")``) never becomes a tensor: it
+stays a numpy array on the host (:class:`~kerasish.engine.keras_tensor.HostStrings`),
+sliced and shuffled by numpy indexing, for the layers that take strings.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
+from kerasish.engine.keras_tensor import HostStrings, as_host_strings, is_string_data
 from kerasish.trainers.py_dataset import PyDataset, check_settings, iterate_batches
 from kerasish.distribution.sharding import ShardedBatchSampler, check_batch_size, piece_bounds
 
@@ -28,7 +34,7 @@ _ON_DEVICE_LIMIT = 2 * 1024**3
 
 
 def map_nested(fn, struct):
-    if isinstance(struct, (list, tuple)):
+    if isinstance(struct, (list, tuple)) and not is_string_data(struct):  # a list of str is one leaf
         return type(struct)(map_nested(fn, s) for s in struct)
     if isinstance(struct, Mapping):
         return {k: map_nested(fn, v) for k, v in struct.items()}
@@ -38,7 +44,7 @@ def map_nested(fn, struct):
 
 
 def flat_leaves(struct) -> list:
-    if isinstance(struct, (list, tuple)):
+    if isinstance(struct, (list, tuple)) and not is_string_data(struct):
         return [leaf for s in struct for leaf in flat_leaves(s)]
     if isinstance(struct, Mapping):
         return [leaf for k in struct for leaf in flat_leaves(struct[k])]
@@ -47,16 +53,19 @@ def flat_leaves(struct) -> list:
 
 def to_tensor(a, name="x"):
     """An array-like as a torch tensor (no copy for numpy arrays where possible);
-    float64 becomes float32 as in Keras."""
+    float64 becomes float32 as in Keras. String data stays a numpy array
+    (:class:`~kerasish.engine.keras_tensor.HostStrings`)."""
     if isinstance(a, torch.Tensor):
         t = a
+    elif is_string_data(a):
+        return as_host_strings(a)
     else:
         try:
             arr = np.asarray(a)
         except Exception as e:
             raise TypeError(f"`{name}` must be an array or tensor, got {type(a).__name__}") from e
         if arr.dtype == object:
-            raise TypeError(f"`{name}` holds Python objects (dtype=object); pass numeric arrays")
+            raise TypeError(f"`{name}` holds Python objects (dtype=object) that are not strings; pass numeric arrays or strings")
         if not arr.flags.writeable:
             arr = arr.copy()
         try:
@@ -75,7 +84,7 @@ def take_piece(struct, rank: int, world: int):
 
     def cut(t):
         if not isinstance(t, torch.Tensor):
-            t = to_tensor(t)  # numpy batches from a generator: no copy
+            t = to_tensor(t)  # numpy batches from a generator: no copy (strings: a numpy array)
         if t.dim() == 0:
             return t
         lo, hi = piece_bounds(t.shape[0], world, rank)
@@ -93,6 +102,8 @@ def to_device(struct, device, non_blocking=True):
     def move(t):
         if not isinstance(t, torch.Tensor):
             t = to_tensor(t)
+            if isinstance(t, HostStrings):
+                return t  # strings stay on the host
         if t.device == device:
             return t
         if device.type == "cuda" and t.device.type == "cpu":
@@ -155,10 +166,11 @@ class ArrayData:
         self.shard = shard
         if shard is not None and split_evenly:
             check_batch_size(batch_size, shard.world_size)
-        total_bytes = sum(t.element_size() * t.nelement() for t in flat_leaves((self.x, self.y, self.sw)))
+        tensors = [t for t in flat_leaves((self.x, self.y, self.sw)) if isinstance(t, torch.Tensor)]
+        total_bytes = sum(t.element_size() * t.nelement() for t in tensors)
         self._gather_on_device = self.device.type != "cpu" and total_bytes <= _ON_DEVICE_LIMIT
         if self._gather_on_device:
-            self.x, self.y, self.sw = (map_nested(lambda t: t.to(self.device), s) for s in (self.x, self.y, self.sw))
+            self.x, self.y, self.sw = (map_nested(_to_device_keep_strings(self.device), s) for s in (self.x, self.y, self.sw))
 
     def __len__(self):
         full = math.ceil(self.n / self.batch_size)
@@ -198,7 +210,7 @@ class ArrayData:
                 take = lambda t: t[start:stop]  # a view: no copy
             else:
                 idx = perm[start:stop]
-                take = lambda t: t.index_select(0, idx)
+                take = _take_rows(idx)
             if simple:  # one array each: skip the structure walk
                 batch = tuple(None if s is None else take(s) for s in (self.x, self.y, self.sw))
             else:
@@ -206,6 +218,25 @@ class ArrayData:
             if not self._gather_on_device and self.device.type != "cpu":
                 batch = tuple(to_device(s, self.device) for s in batch)
             yield batch
+
+
+def _to_device_keep_strings(device):
+    return lambda t: t if isinstance(t, HostStrings) else t.to(device)
+
+
+def _take_rows(idx):
+    """The rows ``idx`` of a batch leaf: ``index_select`` for tensors, numpy
+    indexing (on the host) for strings."""
+    host = []  # idx on the host, made once per batch when a string leaf asks
+
+    def take(t):
+        if isinstance(t, HostStrings):
+            if not host:
+                host.append(idx.cpu().numpy())
+            return t[host[0]]
+        return t.index_select(0, idx)
+
+    return take
 
 
 class IterableData:
@@ -484,6 +515,7 @@ def split_validation(x, y, sample_weight, validation_split):
         raise ValueError(f"`validation_split` must be in (0, 1), got {validation_split!r}")
     if not is_array_like(x):
         raise ValueError("`validation_split` is only supported for arrays; pass `validation_data` for datasets and generators.")
+    x = map_nested(lambda a: as_host_strings(a) if is_string_data(a) else a, x)  # lists of str: sliceable
     leaves = flat_leaves(x)
     n = int(leaves[0].shape[0])
     split = int(math.floor(n * (1.0 - validation_split)))

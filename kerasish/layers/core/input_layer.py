@@ -13,7 +13,10 @@ class InputLayer(Layer):
     Args:
         shape: shape of one sample, batch axis excluded, e.g. ``(100, 100, 3)``.
         batch_size: optional fixed batch size.
-        dtype: dtype of the input (``"float32"``).
+        dtype: dtype of the input (``"float32"``); ``"string"`` for strings,
+            which stay numpy arrays on the host and may only go to layers
+            that take strings (TextVectorization, StringLookup, Hashing,
+            HashedCrossing).
         batch_shape: the full shape, batch axis included (instead of ``shape``).
         name: layer name (default ``input_layer``, made unique).
     """
@@ -73,6 +76,20 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None, optional=False):
-    """A symbolic input: ``Input((100, 100, 3)).shape == (None, 100, 100, 3)``."""
+    """A symbolic input: where a functional model's graph starts.
+
+    Args:
+        shape: shape of one sample, batch axis excluded.
+        batch_size: optional fixed batch size.
+        dtype: ``"float32"`` by default; an integer dtype for ids, ``"string"``
+            for raw strings (see :class:`InputLayer`).
+        sparse, batch_shape, name, tensor, optional: as Keras's ``Input``.
+
+    Example:
+        >>> Input((100, 100, 3)).shape
+        (None, 100, 100, 3)
+        >>> Input(shape=(1,), dtype="string").dtype
+        'string'
+    """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape, name=name, optional=optional)
     return layer._output_tensor

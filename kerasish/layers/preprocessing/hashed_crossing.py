@@ -72,6 +72,7 @@ class HashedCrossing(Layer):
     """
 
     _outputs_own_dtype = True
+    _takes_strings = True  # string features reach it as numpy arrays, in models too
 
     def __init__(self, num_bins, output_mode="int", sparse=False, **kwargs):
         if kwargs.get("dtype") is None:

@@ -112,6 +112,7 @@ class Hashing(Layer):
     """
 
     _outputs_own_dtype = True
+    _takes_strings = True  # string inputs reach it as numpy arrays, in models too
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False, **kwargs):
         if kwargs.get("dtype") is None:

@@ -51,6 +51,8 @@ class StringLookup(IndexLookup):
         ['[UNK]', 'y', 'x']
     """
 
+    _takes_strings = True  # string inputs reach it as numpy arrays, in models too
+
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None, idf_weights=None,
                  invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False, encoding="utf-8", name=None, salt=None,
                  **kwargs):

@@ -62,7 +62,9 @@ class TextVectorization(Layer):
     Each string is standardized, split into tokens, optionally joined into
     n-grams, then looked up in the vocabulary (index 0: padding / the empty
     mask token, 1: OOV ``"[UNK]"``). Use it on data (``vectorizer(texts)``,
-    or inside ``Dataset.map``) before the model, as Keras 3 recommends.
+    or inside ``Dataset.map``) before the model, as Keras 3 recommends, or
+    inside a model on a string input (``Input(shape=(1,), dtype="string")``):
+    the strings then reach it as a numpy array, on the host.
 
     Args:
         max_tokens: cap on the vocabulary size (padding and OOV included).
@@ -95,6 +97,8 @@ class TextVectorization(Layer):
         >>> vectorizer(["the cat ran"]).tolist()
         [[2, 5, 1, 0]]
     """
+
+    _takes_strings = True  # string inputs reach it as numpy arrays, in models too
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None, output_mode="int",
                  output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None, idf_weights=None, sparse=False, ragged=False,
@@ -274,12 +278,16 @@ class TextVectorization(Layer):
     # ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.pop("inputs", None)
-        if isinstance(inputs, KerasTensor):
-            raise TypeError(
-                f"TextVectorization '{self.name}' runs on strings, which kerasish models cannot carry as symbolic inputs; "
-                "apply it to the data instead (e.g. `ds.map(lambda x, y: (vectorizer(x), y))`)."
-            )
+        if isinstance(inputs, KerasTensor):  # a string Input: a node of a functional model
+            return super().__call__(inputs, **kwargs)
         return self.call(inputs)
+
+    def native_call(self, inputs, training=False, **kwargs):
+        # in a model: the strings come as a numpy array, as they were given
+        return self.call(inputs)
+
+    def _output_dtype(self):
+        return "int64" if self._output_mode == "int" else "float32"
 
     def call(self, inputs):
         lookup = self._lookup_layer
