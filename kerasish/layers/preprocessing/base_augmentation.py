@@ -237,15 +237,27 @@ _GRID_PADDING = {"reflect": "reflection", "nearest": "border", "constant": "zero
 _GRID_DTYPES = (torch.float32, torch.float64)
 
 
-def _grid_affine(images, x_in, y_in, fill_mode, fill_value):
-    """Bilinear resampling at pixel positions ``x_in`` / ``y_in`` (N, H, W) in one
-    ``grid_sample`` call: 4 gathers of int64 indices cost about 10x more on a CPU.
-    Keras's ``reflect`` (half-sample symmetric, ``d c b a | a b c d``) is
-    grid_sample's ``reflection`` with ``align_corners=False``; ``nearest`` its
-    ``border``; ``constant`` its ``zeros`` on the image less ``fill_value``."""
+def _grid_affine(images, m, fill_mode, fill_value):
+    """Bilinear resampling of ``images`` through the pixel-space maps ``m`` (N, 6)
+    with ``affine_grid`` + ``grid_sample`` (4 gathers of int64 indices cost about
+    10x more on a CPU). Keras's ``reflect`` (half-sample symmetric,
+    ``d c b a | a b c d``) is grid_sample's ``reflection`` with
+    ``align_corners=False``; ``nearest`` its ``border``; ``constant`` its ``zeros``
+    on the image less ``fill_value``."""
     n, c, h, w = images.shape
-    # pixel index -> [-1, 1] with align_corners=False: (2 i + 1) / size - 1
-    grid = torch.stack([(2 * x_in + 1) / w - 1, (2 * y_in + 1) / h - 1], dim=-1).to(images.dtype)
+    # The map in grid_sample's [-1, 1] coordinates (align_corners=False): x = sx u + ox.
+    sx, sy, ox, oy = w / 2.0, h / 2.0, (w - 1) / 2.0, (h - 1) / 2.0
+    a0, a1, a2, b0, b1, b2 = m.unbind(1)
+    rows = ((a0, a1 * (sy / sx), (a0 * ox + a1 * oy + a2 - ox) / sx),
+            (b0 * (sx / sy), b1, (b0 * ox + b1 * oy + b2 - oy) / sy))
+    # The grid written in place, one broadcast add per coordinate (affine_grid's batched
+    # matmul over a base grid costs about 4x more here).
+    u = (2 * torch.arange(w, device=images.device, dtype=images.dtype) + 1) / w - 1
+    v = (2 * torch.arange(h, device=images.device, dtype=images.dtype) + 1) / h - 1
+    grid = torch.empty((n, h, w, 2), device=images.device, dtype=images.dtype)
+    for k, (cu, cv, c0) in enumerate(rows):
+        cu, cv, c0 = (t.to(images.dtype).view(n, 1) for t in (cu, cv, c0))
+        torch.add((cu * u).view(n, 1, w), (cv * v + c0).view(n, h, 1), out=grid[..., k])
     shift = fill_mode == "constant" and float(fill_value) != 0.0
     x = images - float(fill_value) if shift else images
     out = torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode=_GRID_PADDING[fill_mode],
@@ -263,13 +275,13 @@ def affine_transform(images, matrix, interpolation="bilinear", fill_mode="reflec
     """
     n, c, h, w = images.shape
     m = matrix.to(device=images.device, dtype=torch.float32)
+    if interpolation == "bilinear" and fill_mode in _GRID_PADDING and (images.dtype in _GRID_DTYPES or images.is_cuda):
+        return _grid_affine(images, m, fill_mode, fill_value)
     ys = torch.arange(h, device=images.device, dtype=torch.float32).view(1, h, 1)
     xs = torch.arange(w, device=images.device, dtype=torch.float32).view(1, 1, w)
     a0, a1, a2, b0, b1, b2 = (m[:, i].view(n, 1, 1) for i in range(6))
     x_in = a0 * xs + a1 * ys + a2  # (N, H, W)
     y_in = b0 * xs + b1 * ys + b2
-    if interpolation == "bilinear" and fill_mode in _GRID_PADDING and (images.dtype in _GRID_DTYPES or images.is_cuda):
-        return _grid_affine(images, x_in, y_in, fill_mode, fill_value)
     if interpolation == "nearest":
         ys_nodes = [(torch.round(y_in).long(), None)]
         xs_nodes = [(torch.round(x_in).long(), None)]
