@@ -10,9 +10,11 @@ same workers and batch size, interleaved rounds, medians. Two pipelines:
   on whole batches in the loader's workers) against transforms.v2
   ``RandomHorizontalFlip`` + ``RandomRotation(36, BILINEAR)`` per image in
   the DataLoader's workers. The same work, except the fill: Keras rotates
-  with ``fill_mode="reflect"``, torchvision fills the corners with 0.
+  with ``fill_mode="reflect"`` by default, torchvision fills the corners with
+  0 (``--fill constant`` makes kerasish compute the same).
 
     .venv/bin/python benchmarks/bench_folder.py [--images 2000] [--workers 4] [--rounds 5] [--pipeline both]
+        [--fill reflect|constant]
 """
 
 import argparse
@@ -53,7 +55,8 @@ def kerasish_pipelines(root, args):
 
     ds = image_dataset_from_directory(root, image_size=(args.size, args.size), batch_size=args.batch, seed=0,
                                       num_workers=args.workers, verbose=False)
-    aug = keras.Sequential([RandomFlip("horizontal"), RandomRotation(0.1)])
+    # fill_mode: Keras's default "reflect", or "constant" (zeros), what torchvision's rotation computes
+    aug = keras.Sequential([RandomFlip("horizontal"), RandomRotation(0.1, fill_mode=args.fill)])
     return {"plain": ds, "augment": ds.map(lambda x, y: (aug(x, training=True), y)).prefetch(AUTOTUNE)}
 
 
@@ -81,6 +84,8 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--pipeline", choices=("plain", "augment", "both"), default="both")
+    ap.add_argument("--fill", choices=("reflect", "constant"), default="reflect",
+                    help="kerasish RandomRotation's fill_mode (torchvision fills with zeros: 'constant' is the same computation)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     names = ("plain", "augment") if args.pipeline == "both" else (args.pipeline,)
@@ -104,7 +109,7 @@ def main():
                 print(f"  kerasish image_dataset_from_directory:          {ma:9.1f} images/s")
                 print(f"  torchvision ImageFolder + DataLoader:           {mb:9.1f} images/s")
             else:
-                print("augment (+ horizontal flip, rotation 0.1):")
+                print(f"augment (+ horizontal flip, rotation 0.1; kerasish fill_mode={args.fill!r}, torchvision zeros):")
                 print(f"  kerasish .map(Sequential(RandomFlip, RandomRotation)).prefetch: {ma:9.1f} images/s")
                 print(f"  torchvision transforms.v2 in the DataLoader:                    {mb:9.1f} images/s")
             print(f"  ratio: {ma / mb:.2f}x")

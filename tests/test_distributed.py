@@ -91,7 +91,8 @@ def runs(tmp_path_factory):
 
 WEIGHT_KEYS = ["weights_arrays", "weights_shuffled", "weights_dataset", "weights_dataloader", "weights_generator", "weights_folder",
                "after_train_on_batch", "weights_resumed", "weights_tiny_mean", "weights_tiny_sum", "weights_tiny_dataset",
-               "weights_tiny_generator", "weights_tiny_flatten", "weights_folder_second_fit"]
+               "weights_tiny_generator", "weights_tiny_flatten", "weights_folder_second_fit", "weights_pipeline",
+               "weights_folder_mapped"]
 
 
 @pytest.mark.slow

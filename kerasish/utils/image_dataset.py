@@ -439,6 +439,9 @@ class ImageDirectoryDataset(Dataset):
         ld.maps = ld.maps + tuple(maps)
         twin._loader_ds = ld
         twin._sampler = copy.copy(self._sampler)
+        # Epochs this dataset has run, also through its per-process twins (a data-parallel fit
+        # counts them there): the clone's shuffles go on from there, as with one process.
+        twin._sampler.epoch = max([self._sampler.epoch] + [t._sampler.epoch for t in self.__dict__.get("_shard_twins", {}).values()])
         twin._dataloader = None
         twin._shard_twins = {}
         return twin

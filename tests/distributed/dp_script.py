@@ -90,6 +90,19 @@ ds29 = keras.utils.image_dataset_from_directory(image_dir, image_size=(8, 8), co
 results["folder_evaluate_29"] = model.evaluate(ds29, verbose=0, return_dict=True)  # 30 = 29 + 1: one process gets none of the last
 arrays["folder_predict_29"] = model.predict(ds29, verbose=0)
 
+# 4b. kerasish Datasets: a tf.data-style pipeline over arrays (a seeded buffer shuffle, a map,
+#     a background prefetch), and the image folder with a map (run in its loader, on each
+#     process's piece: deterministic here, as random draws per piece differ from one process's).
+pipeline = (keras.utils.Dataset.from_tensor_slices((x, y)).shuffle(100, seed=5).batch(20)
+            .map(lambda a, b: (a * 0.5 + 0.25, b)).prefetch(keras.utils.AUTOTUNE))
+model = make_model()
+model.fit(pipeline, epochs=2, verbose=0)
+arrays["weights_pipeline"] = np.concatenate([w.ravel() for w in model.get_weights()])
+mapped = ds.map(lambda a, b: (keras.ops.flip(a, axis=2) / 255.0, b)).prefetch(keras.utils.AUTOTUNE)
+model = make_model()
+model.fit(mapped, epochs=2, verbose=0)
+arrays["weights_folder_mapped"] = np.concatenate([w.ravel() for w in model.get_weights()])
+
 # 5. Callbacks that decide: they must decide alike on every process.
 model = make_model()
 stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
