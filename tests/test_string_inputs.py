@@ -5,11 +5,9 @@ kerasish Datasets) keeping strings as numpy arrays on the host, and ``.keras``
 files of such models, kerasish's and Keras 3's (recorded with TensorFlow,
 which Keras's TextVectorization needs)."""
 
-import io
 import json
 import zipfile
 
-import h5py
 import numpy as np
 import pytest
 import torch
@@ -28,9 +26,12 @@ from kerasish.trainers.data_adapter import ArrayData, map_nested, to_device
 from kerasish.utils.dataset import Dataset
 
 from conftest import assert_close_f32
+from keras_files import float32_policy, inbound, keras_initializer, write_keras_file
 
 TEXTS = ["a great movie", "awful film", "great great fun", "boring and awful", "loved it", "worst ever film"]
 LABELS = np.array([1, 0, 1, 0, 1, 0], dtype="float32")
+
+_E2E_VOCAB = "\n".join(['', '[UNK]', 'great', 'film', 'awful', 'worst', 'movie', 'loved', 'it', 'fun', 'ever', 'boring'])
 
 # Recorded from Keras 3.15.1 (TensorFlow 2.21 backend): an adapted
 # TextVectorization(max_tokens=12, output_sequence_length=5) on
@@ -57,10 +58,7 @@ KERAS_E2E = {'config': {'module': 'keras.src.models.functional',
                                    'class_name': 'TextVectorization',
                                    'config': {'name': 'vec',
                                               'trainable': True,
-                                              'dtype': {'module': 'keras',
-                                                        'class_name': 'DTypePolicy',
-                                                        'config': {'name': 'float32'},
-                                                        'registered_name': None},
+                                              'dtype': float32_policy(),
                                               'max_tokens': 12,
                                               'standardize': 'lower_and_strip_punctuation',
                                               'split': 'whitespace',
@@ -77,11 +75,7 @@ KERAS_E2E = {'config': {'module': 'keras.src.models.functional',
                                    'registered_name': None,
                                    'build_config': {'input_shape': [None, 1]},
                                    'name': 'vec',
-                                   'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                'config': {'shape': [None, 1],
-                                                                           'dtype': 'string',
-                                                                           'keras_history': ['text', 0, 0]}}],
-                                                      'kwargs': {}}]},
+                                   'inbound_nodes': inbound([None, 1], 'string', 'text')},
                                   {'module': 'keras.src.models.functional',
                                    'class_name': 'Functional',
                                    'config': {'name': 'clf',
@@ -101,19 +95,10 @@ KERAS_E2E = {'config': {'module': 'keras.src.models.functional',
                                                           'class_name': 'Embedding',
                                                           'config': {'name': 'emb',
                                                                      'trainable': True,
-                                                                     'dtype': {'module': 'keras',
-                                                                               'class_name': 'DTypePolicy',
-                                                                               'config': {'name': 'float32'},
-                                                                               'registered_name': None,
-                                                                               'shared_object_id': 140193258678480},
+                                                                     'dtype': float32_policy(shared_object_id=140193258678480),
                                                                      'input_dim': 12,
                                                                      'output_dim': 3,
-                                                                     'embeddings_initializer': {'module': 'keras.initializers',
-                                                                                                'class_name': 'RandomUniform',
-                                                                                                'config': {'seed': None,
-                                                                                                           'minval': -0.05,
-                                                                                                           'maxval': 0.05},
-                                                                                                'registered_name': None},
+                                                                     'embeddings_initializer': keras_initializer('RandomUniform', {'seed': None, 'minval': -0.05, 'maxval': 0.05}),
                                                                      'embeddings_regularizer': None,
                                                                      'activity_regularizer': None,
                                                                      'embeddings_constraint': None,
@@ -122,57 +107,27 @@ KERAS_E2E = {'config': {'module': 'keras.src.models.functional',
                                                           'registered_name': None,
                                                           'build_config': {'input_shape': [None, None]},
                                                           'name': 'emb',
-                                                          'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                                       'config': {'shape': [None, None],
-                                                                                                  'dtype': 'int64',
-                                                                                                  'keras_history': ['ids',
-                                                                                                                    0,
-                                                                                                                    0]}}],
-                                                                             'kwargs': {}}]},
+                                                          'inbound_nodes': inbound([None, None], 'int64', 'ids')},
                                                          {'module': 'keras.layers',
                                                           'class_name': 'GlobalAveragePooling1D',
                                                           'config': {'name': 'gap',
                                                                      'trainable': True,
-                                                                     'dtype': {'module': 'keras',
-                                                                               'class_name': 'DTypePolicy',
-                                                                               'config': {'name': 'float32'},
-                                                                               'registered_name': None,
-                                                                               'shared_object_id': 140193258678480},
+                                                                     'dtype': float32_policy(shared_object_id=140193258678480),
                                                                      'data_format': 'channels_last',
                                                                      'keepdims': False},
                                                           'registered_name': None,
                                                           'name': 'gap',
-                                                          'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                                       'config': {'shape': [None,
-                                                                                                            None,
-                                                                                                            3],
-                                                                                                  'dtype': 'float32',
-                                                                                                  'keras_history': ['emb',
-                                                                                                                    0,
-                                                                                                                    0]}}],
-                                                                             'kwargs': {'mask': None}}]},
+                                                          'inbound_nodes': inbound([None, None, 3], 'float32', 'emb', mask=None)},
                                                          {'module': 'keras.layers',
                                                           'class_name': 'Dense',
                                                           'config': {'name': 'out',
                                                                      'trainable': True,
-                                                                     'dtype': {'module': 'keras',
-                                                                               'class_name': 'DTypePolicy',
-                                                                               'config': {'name': 'float32'},
-                                                                               'registered_name': None,
-                                                                               'shared_object_id': 140193258678480},
+                                                                     'dtype': float32_policy(shared_object_id=140193258678480),
                                                                      'units': 1,
                                                                      'activation': 'sigmoid',
                                                                      'use_bias': True,
-                                                                     'kernel_initializer': {'module': 'keras.initializers',
-                                                                                            'class_name': 'GlorotUniform',
-                                                                                            'config': {'seed': None,
-                                                                                                       'input_axes': None,
-                                                                                                       'output_axes': None},
-                                                                                            'registered_name': None},
-                                                                     'bias_initializer': {'module': 'keras.initializers',
-                                                                                          'class_name': 'Zeros',
-                                                                                          'config': {},
-                                                                                          'registered_name': None},
+                                                                     'kernel_initializer': keras_initializer('GlorotUniform', {'seed': None, 'input_axes': None, 'output_axes': None}),
+                                                                     'bias_initializer': keras_initializer('Zeros', {}),
                                                                      'kernel_regularizer': None,
                                                                      'bias_regularizer': None,
                                                                      'kernel_constraint': None,
@@ -181,24 +136,14 @@ KERAS_E2E = {'config': {'module': 'keras.src.models.functional',
                                                           'registered_name': None,
                                                           'build_config': {'input_shape': [None, 3]},
                                                           'name': 'out',
-                                                          'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                                       'config': {'shape': [None, 3],
-                                                                                                  'dtype': 'float32',
-                                                                                                  'keras_history': ['gap',
-                                                                                                                    0,
-                                                                                                                    0]}}],
-                                                                             'kwargs': {}}]}],
+                                                          'inbound_nodes': inbound([None, 3], 'float32', 'gap')}],
                                               'input_layers': ['ids', 0, 0],
                                               'output_layers': ['out', 0, 0]},
                                    'registered_name': 'Functional',
                                    'build_config': {'input_shape': None},
                                    'compile_config': {},
                                    'name': 'clf',
-                                   'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                'config': {'shape': [None, 5],
-                                                                           'dtype': 'int64',
-                                                                           'keras_history': ['vec', 0, 0]}}],
-                                                      'kwargs': {'mask': None}}]}],
+                                   'inbound_nodes': inbound([None, 5], 'int64', 'vec', mask=None)}],
                        'input_layers': ['text', 0, 0],
                        'output_layers': ['clf', 1, 0]},
             'registered_name': 'Functional',
@@ -240,30 +185,9 @@ KERAS_E2E = {'config': {'module': 'keras.src.models.functional',
                                                            [2.042771577835083,
                                                             0.6467030048370361,
                                                             0.6630633473396301]]},
- 'assets': {'assets/layers/text_vectorization/_lookup_layer/vocabulary.txt': '\n'
-                                                                             '[UNK]\n'
-                                                                             'great\n'
-                                                                             'film\n'
-                                                                             'awful\n'
-                                                                             'worst\n'
-                                                                             'movie\n'
-                                                                             'loved\n'
-                                                                             'it\n'
-                                                                             'fun\n'
-                                                                             'ever\n'
-                                                                             'boring',
-            'assets/layers/text_vectorization/vocabulary.txt': '\n'
-                                                               '[UNK]\n'
-                                                               'great\n'
-                                                               'film\n'
-                                                               'awful\n'
-                                                               'worst\n'
-                                                               'movie\n'
-                                                               'loved\n'
-                                                               'it\n'
-                                                               'fun\n'
-                                                               'ever\n'
-                                                               'boring'},
+ # Keras writes the vocabulary at the layer and again at its inner lookup layer
+ 'assets': {'assets/layers/text_vectorization/_lookup_layer/vocabulary.txt': _E2E_VOCAB,
+            'assets/layers/text_vectorization/vocabulary.txt': _E2E_VOCAB},
  'texts': [['a great movie'], ['awful'], ['Great film, LOVED it!'], ['zzz unknown words']],
  'ids': [[1, 2, 6, 0, 0], [4, 0, 0, 0, 0], [2, 3, 7, 8, 0], [1, 1, 1, 0, 0]],
  'pred': [[0.35462677478790283], [0.2753094434738159], [0.5474333167076111], [0.28109011054039]]}
@@ -481,24 +405,9 @@ def test_end_to_end_model_round_trips(tmp_path):
     assert_close_f32(loaded.predict(raw, verbose=0), model.predict(raw, verbose=0))
 
 
-def _keras_file(path, ref):
-    """The recorded Keras .keras file, rebuilt from its parts."""
-    buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
-        for key, value in ref["weights"].items():
-            f.create_dataset(key, data=np.asarray(value, dtype="float32"))
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
-        z.writestr("config.json", json.dumps(ref["config"]))
-        z.writestr("model.weights.h5", buf.getvalue())
-        for name, text in ref["assets"].items():
-            z.writestr(name, text)
-    return path
-
-
 def test_keras_end_to_end_file_loads(tmp_path):
     ref = KERAS_E2E
-    model = load_model(_keras_file(tmp_path / "keras_e2e.keras", ref))
+    model = load_model(write_keras_file(tmp_path / "keras_e2e.keras", ref))
     texts = np.array(ref["texts"])
     assert model.get_layer("vec")(texts).tolist() == ref["ids"]
     assert_close_f32(model.predict(texts, verbose=0), np.array(ref["pred"], dtype="float32"))

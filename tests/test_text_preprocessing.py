@@ -9,11 +9,9 @@ encodings (one_hot / multi_hot / count) are int64 tensors on TensorFlow;
 kerasish returns float32, Keras's declared output spec.
 """
 
-import io
 import json
 import zipfile
 
-import h5py
 import numpy as np
 import pytest
 import torch
@@ -29,6 +27,7 @@ from kerasish.testing import run_layer_test
 from kerasish.utils.dataset import Dataset
 
 from conftest import assert_close_f32
+from keras_files import float32_policy, inbound, keras_initializer, write_keras_file
 
 # fmt: off
 KERAS_REF = {'sl_vocab': ['[UNK]', 'b', 'a', 'z', 'd', 'e', 'c'],
@@ -129,10 +128,7 @@ KERAS_REF = {'sl_vocab': ['[UNK]', 'b', 'a', 'z', 'd', 'e', 'c'],
 
 KERAS_CONFIGS = {'tv_config': {'name': 'text_vectorization_20',
                'trainable': True,
-               'dtype': {'module': 'keras',
-                         'class_name': 'DTypePolicy',
-                         'config': {'name': 'float32'},
-                         'registered_name': None},
+               'dtype': float32_policy(),
                'max_tokens': 5,
                'standardize': 'lower_and_strip_punctuation',
                'split': 'whitespace',
@@ -148,10 +144,7 @@ KERAS_CONFIGS = {'tv_config': {'name': 'text_vectorization_20',
                'vocabulary_size': 2},
  'sl_config': {'name': 'string_lookup_32',
                'trainable': True,
-               'dtype': {'module': 'keras',
-                         'class_name': 'DTypePolicy',
-                         'config': {'name': 'float32'},
-                         'registered_name': None},
+               'dtype': float32_policy(),
                'invert': False,
                'max_tokens': None,
                'num_oov_indices': 1,
@@ -168,10 +161,7 @@ KERAS_CONFIGS = {'tv_config': {'name': 'text_vectorization_20',
                'encoding': 'utf-8'},
  'il_config': {'name': 'integer_lookup_5',
                'trainable': True,
-               'dtype': {'module': 'keras',
-                         'class_name': 'DTypePolicy',
-                         'config': {'name': 'float32'},
-                         'registered_name': None},
+               'dtype': float32_policy(),
                'invert': False,
                'max_tokens': None,
                'num_oov_indices': 1,
@@ -203,6 +193,7 @@ FINGERPRINT64 = [('', 11160318154034397263), ('a', 12917804110809363939), ('ab',
   12916941947167833994),
  ('⺏ࡺđ᧗⮌\u1ad8ᑜW්Ċ⸈F⭟⇰❌٢\u0c50\u07bc✏⦭\u0cd4', 12807526614295891518), ('છ⤥ࡆཪቿ⻏ᖀέɬỮ\u1adeतᾚ⚦⸆', 1263193472719709359)]
 
+# Keras's repeated pieces (dtype policy, initializers, inbound nodes) are rebuilt by tests/keras_files.py.
 KERAS_FILES = {'il': {'config': {'module': 'keras.src.models.functional',
                    'class_name': 'Functional',
                    'config': {'name': 'functional',
@@ -220,52 +211,19 @@ KERAS_FILES = {'il': {'config': {'module': 'keras.src.models.functional',
                                           'inbound_nodes': []},
                                          {'module': 'keras.layers',
                                           'class_name': 'IntegerLookup',
-                                          'config': {'name': 'integer_lookup',
-                                                     'trainable': True,
-                                                     'dtype': {'module': 'keras',
-                                                               'class_name': 'DTypePolicy',
-                                                               'config': {'name': 'float32'},
-                                                               'registered_name': None},
-                                                     'invert': False,
-                                                     'max_tokens': None,
-                                                     'num_oov_indices': 1,
-                                                     'oov_token': -1,
-                                                     'mask_token': None,
-                                                     'output_mode': 'int',
-                                                     'sparse': False,
-                                                     'pad_to_max_tokens': False,
-                                                     'vocabulary_dtype': 'int64',
-                                                     'idf_weights': None,
-                                                     'vocabulary': None,
-                                                     'vocabulary_size': 5,
-                                                     'oov_method': 'floormod',
-                                                     'salt': None},
+                                          'config': {**KERAS_CONFIGS['il_config'], 'name': 'integer_lookup', 'vocabulary_size': 5},
                                           'registered_name': None,
                                           'build_config': {},
                                           'name': 'integer_lookup',
-                                          'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                       'config': {'shape': [None, 2],
-                                                                                  'dtype': 'int64',
-                                                                                  'keras_history': ['input_layer', 0,
-                                                                                                    0]}}],
-                                                             'kwargs': {}}]},
+                                          'inbound_nodes': inbound([None, 2], 'int64', 'input_layer')},
                                          {'module': 'keras.layers',
                                           'class_name': 'Embedding',
                                           'config': {'name': 'embedding',
                                                      'trainable': True,
-                                                     'dtype': {'module': 'keras',
-                                                               'class_name': 'DTypePolicy',
-                                                               'config': {'name': 'float32'},
-                                                               'registered_name': None,
-                                                               'shared_object_id': 139680445429328},
+                                                     'dtype': float32_policy(shared_object_id=139680445429328),
                                                      'input_dim': 5,
                                                      'output_dim': 2,
-                                                     'embeddings_initializer': {'module': 'keras.initializers',
-                                                                                'class_name': 'RandomUniform',
-                                                                                'config': {'seed': None,
-                                                                                           'minval': -0.05,
-                                                                                           'maxval': 0.05},
-                                                                                'registered_name': None},
+                                                     'embeddings_initializer': keras_initializer('RandomUniform', {'seed': None, 'minval': -0.05, 'maxval': 0.05}),
                                                      'embeddings_regularizer': None,
                                                      'activity_regularizer': None,
                                                      'embeddings_constraint': None,
@@ -274,31 +232,17 @@ KERAS_FILES = {'il': {'config': {'module': 'keras.src.models.functional',
                                           'registered_name': None,
                                           'build_config': {'input_shape': [None, 2]},
                                           'name': 'embedding',
-                                          'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                       'config': {'shape': [None, 2],
-                                                                                  'dtype': 'int64',
-                                                                                  'keras_history': ['integer_lookup', 0,
-                                                                                                    0]}}],
-                                                             'kwargs': {}}]},
+                                          'inbound_nodes': inbound([None, 2], 'int64', 'integer_lookup')},
                                          {'module': 'keras.layers',
                                           'class_name': 'Flatten',
                                           'config': {'name': 'flatten',
                                                      'trainable': True,
-                                                     'dtype': {'module': 'keras',
-                                                               'class_name': 'DTypePolicy',
-                                                               'config': {'name': 'float32'},
-                                                               'registered_name': None,
-                                                               'shared_object_id': 139680445429328},
+                                                     'dtype': float32_policy(shared_object_id=139680445429328),
                                                      'data_format': 'channels_last'},
                                           'registered_name': None,
                                           'build_config': {'input_shape': [None, 2, 2]},
                                           'name': 'flatten',
-                                          'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                       'config': {'shape': [None, 2, 2],
-                                                                                  'dtype': 'float32',
-                                                                                  'keras_history': ['embedding', 0,
-                                                                                                    0]}}],
-                                                             'kwargs': {}}]}],
+                                          'inbound_nodes': inbound([None, 2, 2], 'float32', 'embedding')}],
                               'input_layers': ['input_layer', 0, 0],
                               'output_layers': ['flatten', 0, 0]},
                    'registered_name': 'Functional',
@@ -329,57 +273,22 @@ KERAS_FILES = {'il': {'config': {'module': 'keras.src.models.functional',
                                                 'inbound_nodes': []},
                                                {'module': 'keras.layers',
                                                 'class_name': 'IntegerLookup',
-                                                'config': {'name': 'integer_lookup_1',
-                                                           'trainable': True,
-                                                           'dtype': {'module': 'keras',
-                                                                     'class_name': 'DTypePolicy',
-                                                                     'config': {'name': 'float32'},
-                                                                     'registered_name': None},
-                                                           'invert': False,
-                                                           'max_tokens': None,
-                                                           'num_oov_indices': 1,
-                                                           'oov_token': -1,
-                                                           'mask_token': None,
-                                                           'output_mode': 'tf_idf',
-                                                           'sparse': False,
-                                                           'pad_to_max_tokens': False,
-                                                           'vocabulary_dtype': 'int64',
-                                                           'idf_weights': None,
-                                                           'vocabulary': None,
-                                                           'vocabulary_size': 5,
-                                                           'oov_method': 'floormod',
-                                                           'salt': None},
+                                                'config': {**KERAS_CONFIGS['il_config'], 'name': 'integer_lookup_1',
+                                                           'output_mode': 'tf_idf', 'vocabulary_size': 5},
                                                 'registered_name': None,
                                                 'build_config': {},
                                                 'name': 'integer_lookup_1',
-                                                'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                             'config': {'shape': [None, 2],
-                                                                                        'dtype': 'int64',
-                                                                                        'keras_history': ['input_layer_1',
-                                                                                                          0, 0]}}],
-                                                                   'kwargs': {}}]},
+                                                'inbound_nodes': inbound([None, 2], 'int64', 'input_layer_1')},
                                                {'module': 'keras.layers',
                                                 'class_name': 'Dense',
                                                 'config': {'name': 'dense',
                                                            'trainable': True,
-                                                           'dtype': {'module': 'keras',
-                                                                     'class_name': 'DTypePolicy',
-                                                                     'config': {'name': 'float32'},
-                                                                     'registered_name': None,
-                                                                     'shared_object_id': 139680445429328},
+                                                           'dtype': float32_policy(shared_object_id=139680445429328),
                                                            'units': 1,
                                                            'activation': 'linear',
                                                            'use_bias': True,
-                                                           'kernel_initializer': {'module': 'keras.initializers',
-                                                                                  'class_name': 'GlorotUniform',
-                                                                                  'config': {'seed': None,
-                                                                                             'input_axes': None,
-                                                                                             'output_axes': None},
-                                                                                  'registered_name': None},
-                                                           'bias_initializer': {'module': 'keras.initializers',
-                                                                                'class_name': 'Zeros',
-                                                                                'config': {},
-                                                                                'registered_name': None},
+                                                           'kernel_initializer': keras_initializer('GlorotUniform', {'seed': None, 'input_axes': None, 'output_axes': None}),
+                                                           'bias_initializer': keras_initializer('Zeros', {}),
                                                            'kernel_regularizer': None,
                                                            'bias_regularizer': None,
                                                            'kernel_constraint': None,
@@ -388,12 +297,7 @@ KERAS_FILES = {'il': {'config': {'module': 'keras.src.models.functional',
                                                 'registered_name': None,
                                                 'build_config': {'input_shape': [None, 5]},
                                                 'name': 'dense',
-                                                'inbound_nodes': [{'args': [{'class_name': '__keras_tensor__',
-                                                                             'config': {'shape': [None, 5],
-                                                                                        'dtype': 'float32',
-                                                                                        'keras_history': ['integer_lookup_1',
-                                                                                                          0, 0]}}],
-                                                                   'kwargs': {}}]}],
+                                                'inbound_nodes': inbound([None, 5], 'float32', 'integer_lookup_1')}],
                                     'input_layers': ['input_layer_1', 0, 0],
                                     'output_layers': ['dense', 0, 0]},
                          'registered_name': 'Functional',
@@ -739,26 +643,10 @@ def test_bad_inputs():
 # ----------------------------------------------------------------------------
 # Saving: assets in .keras files
 # ----------------------------------------------------------------------------
-def _keras_file(path, ref):
-    """A .keras file laid out as Keras 3 wrote it (config, weights, assets recorded from Keras)."""
-    buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
-        f.require_group("vars")
-        for key, value in ref["weights"].items():
-            f.create_dataset(key, data=np.asarray(value, dtype="float32"))
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
-        z.writestr("config.json", json.dumps(ref["config"]))
-        z.writestr("model.weights.h5", buf.getvalue())
-        for name, text in ref["assets"].items():
-            z.writestr(name, text)
-    return path
-
-
 @pytest.mark.parametrize("name", ["il", "il_tfidf"])
 def test_keras_file_with_adapted_lookup_loads(tmp_path, name):
     ref = KERAS_FILES[name]
-    path = _keras_file(tmp_path / f"{name}.keras", ref)
+    path = write_keras_file(tmp_path / f"{name}.keras", ref)
     model = load_model(path, custom_objects={"IntegerLookup": IntegerLookup})
     x = torch.tensor([[3, 7], [9, 100]])
     assert_close_f32(model(x).detach().numpy(), np.asarray(ref["pred"], dtype="float32"))
@@ -803,7 +691,7 @@ def test_adapted_text_vectorization_round_trips_in_keras_file(tmp_path):
 def test_missing_vocabulary_asset_is_an_error(tmp_path):
     ref = dict(KERAS_FILES["il"], assets={})
     with pytest.raises(ValueError, match="vocabulary.txt"):
-        load_model(_keras_file(tmp_path / "m.keras", ref), custom_objects={"IntegerLookup": IntegerLookup})
+        load_model(write_keras_file(tmp_path / "m.keras", ref), custom_objects={"IntegerLookup": IntegerLookup})
 
 
 @pytest.mark.parametrize("member", ["assets/../evil.txt", "assets//x.txt", "assets/a/./b.txt", "assets/a\\..\\b.txt"])
@@ -811,7 +699,7 @@ def test_unsafe_asset_names_are_refused(tmp_path, member):
     ref = dict(KERAS_FILES["il"])
     ref["assets"] = {**ref["assets"], member: "x"}
     with pytest.raises(ValueError, match="unsafe name"):
-        load_model(_keras_file(tmp_path / "m.keras", ref), custom_objects={"IntegerLookup": IntegerLookup})
+        load_model(write_keras_file(tmp_path / "m.keras", ref), custom_objects={"IntegerLookup": IntegerLookup})
     assert not (tmp_path / "evil.txt").exists()
 
 
@@ -821,4 +709,4 @@ def test_vocabulary_path_in_a_config_is_refused_in_safe_mode(tmp_path):
     ref = json.loads(json.dumps(KERAS_FILES["il"]))
     ref["config"]["config"]["layers"][1]["config"]["vocabulary"] = str(secret)
     with pytest.raises(ValueError, match="safe mode"):
-        load_model(_keras_file(tmp_path / "m.keras", ref), custom_objects={"IntegerLookup": IntegerLookup})
+        load_model(write_keras_file(tmp_path / "m.keras", ref), custom_objects={"IntegerLookup": IntegerLookup})

@@ -35,6 +35,49 @@ _TORCH_FILES = (".pth", ".pt", ".bin", ".ckpt")
 # ----------------------------------------------------------------------
 # Arguments and the input
 # ----------------------------------------------------------------------
+KERAS_WEIGHTS = """``None`` (random initialization), ``"imagenet"`` (Keras's
+            ImageNet weights, downloaded to ``~/.keras/models``), or the path to
+            a weights file (``.weights.h5`` / ``.h5`` / ``.keras``)."""
+
+_APPLICATION_DOC = """Instantiates the {title} architecture, layer for layer as Keras.
+
+    Args:
+        include_top: whether to include the {top} at the top.
+        weights: {weights}
+        input_tensor: optional symbolic tensor to use as the image input.
+        input_shape: optional ``(height, width, channels)``, at least {min_size}x{min_size};
+            ``({default_size}, {default_size}, 3)`` with ``include_top`` and ImageNet weights.
+        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
+        classes: number of classes (1000 with ImageNet weights and the top).
+        classifier_activation: activation of the top layer (``None`` for logits).
+        name: the model's name.
+
+    Returns:
+        A kerasish functional ``Model`` taking {images} preprocessed by
+        {preprocess}.
+
+    Example:
+        >>> from kerasish.applications import {pretty}
+        >>> model = {pretty}(weights=None, input_shape=({min_size}, {min_size}, 3), include_top=False, pooling="{pooling}")
+        >>> {shown}
+        {output}
+    """
+
+
+def application_doc(pretty, *, min_size, default_size, preprocess, output, pooling="avg", shown="model.output_shape",
+                    top="fully-connected layer", weights=KERAS_WEIGHTS, images="images", title=None):
+    """The docstring of an application builder, the same Args for every family.
+
+    ``preprocess`` names the input preprocessing (``:func:`preprocess_input` ("tf" mode)``);
+    the example builds ``pretty`` at ``min_size`` without the top and prints
+    ``shown`` (``output``, the value it gives); ``title`` names the architecture
+    in the summary line (default ``pretty``).
+    """
+    return _APPLICATION_DOC.format(pretty=pretty, min_size=min_size, default_size=default_size, preprocess=preprocess,
+                                   output=output, pooling=pooling, shown=shown, top=top, weights=weights, images=images,
+                                   title=title or pretty)
+
+
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
     """Check / complete ``input_shape`` (channels_last) as Keras's applications do.
 
@@ -195,6 +238,20 @@ def pool(x, pooling, named=True):
     if pooling == "max":
         return layers.GlobalMaxPooling2D(**({"name": "max_pool"} if named else {}))(x)
     return x
+
+
+def top(x, include_top, pooling, classes, classifier_activation, named=True):
+    """The end of a model as Keras's plain families build it: with ``include_top``,
+    average pooling (``avg_pool``) and the ``predictions`` Dense; else :func:`pool`.
+
+    Example:
+        >>> top(layers.Input((4, 4, 8)), True, None, 10, "softmax").shape
+        (None, 10)
+    """
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    return pool(x, pooling, named=named)
 
 
 # ----------------------------------------------------------------------

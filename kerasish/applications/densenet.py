@@ -109,32 +109,13 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
     return model
 
 
-_DOC = """Instantiates the {pretty} architecture, layer for layer as Keras.
-
-    Args:
-        include_top: whether to include the fully-connected layer at the top.
-        weights: ``None`` (random initialization), ``"imagenet"`` (torchvision's
+# "{pretty}" and "{features}" stay placeholders, filled per model below
+_DOC = _building.application_doc(
+    "{pretty}", min_size=32, default_size=224, preprocess=':func:`preprocess_input` ("torch" mode)',
+    output="(None, {features})", pooling="max", weights="""``None`` (random initialization), ``"imagenet"`` (torchvision's
             ``{pretty}_Weights.IMAGENET1K_V1``, the same network), or the path
             to a weights file (``.weights.h5`` / ``.h5`` / ``.keras``, Keras's own
-            DenseNet file included, or a torch state_dict ``.pth``).
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(height, width, channels)``, at least 32x32;
-            ``(224, 224, 3)`` with ``include_top`` and ImageNet weights.
-        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the top layer (``None`` for logits).
-        name: the model's name.
-
-    Returns:
-        A kerasish functional ``Model`` taking images preprocessed by
-        :func:`preprocess_input` ("torch" mode).
-
-    Example:
-        >>> from kerasish.applications import {pretty}
-        >>> model = {pretty}(weights=None, input_shape=(32, 32, 3), include_top=False, pooling="max")
-        >>> model.output_shape
-        (None, {features})
-    """
+            DenseNet file included, or a torch state_dict ``.pth``).""")
 
 
 def _densenet(pretty, blocks, features):

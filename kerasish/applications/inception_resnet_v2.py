@@ -115,31 +115,6 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
 
 def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                       classes=1000, classifier_activation="softmax", name="inception_resnet_v2"):
-    """Instantiates the Inception-ResNet v2 architecture, layer for layer as Keras.
-
-    Args:
-        include_top: whether to include the fully-connected layer at the top.
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's
-            ImageNet weights, downloaded to ``~/.keras/models``), or the path to
-            a weights file (``.weights.h5`` / ``.h5`` / ``.keras``).
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(height, width, channels)``, at least 75x75;
-            ``(299, 299, 3)`` with ``include_top`` and ImageNet weights.
-        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the top layer (``None`` for logits).
-        name: the model's name.
-
-    Returns:
-        A kerasish functional ``Model`` taking images preprocessed by
-        :func:`preprocess_input` ("tf" mode).
-
-    Example:
-        >>> from kerasish.applications import InceptionResNetV2
-        >>> model = InceptionResNetV2(weights=None, input_shape=(75, 75, 3), include_top=False, pooling="avg")
-        >>> model.output_shape
-        (None, 1536)
-    """
     inputs, x, _ = _building.application_input(
         "InceptionResNetV2", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
         pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=299, min_size=75)
@@ -180,16 +155,17 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
     x = inception_resnet_block(x, scale=1.0, activation=None, block_type="block8", block_idx=10)
 
     x = conv2d_bn(x, 1536, 1, name="conv_7b")
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _building.pool(x, pooling, named=False)
+    x = _building.top(x, include_top, pooling, classes, classifier_activation, named=False)
     model = Functional(inputs, x, name=name)
     file_name = f"inception_resnet_v2_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     _building.load_weights(model, weights, "InceptionResNetV2", file_name, BASE_WEIGHTS_PATH + file_name,
                            _FILES[bool(include_top)])
     return model
+
+
+InceptionResNetV2.__doc__ = _building.application_doc(
+    "InceptionResNetV2", min_size=75, default_size=299, preprocess=':func:`preprocess_input` ("tf" mode)',
+    output="(None, 1536)", title="Inception-ResNet v2")
 
 
 def preprocess_input(x, data_format=None):

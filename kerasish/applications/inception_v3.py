@@ -43,31 +43,6 @@ def _avg_branch(x, filters):
 
 def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
                 classifier_activation="softmax", name="inception_v3"):
-    """Instantiates the Inception v3 architecture, layer for layer as Keras.
-
-    Args:
-        include_top: whether to include the fully-connected layer at the top.
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's
-            ImageNet weights, downloaded to ``~/.keras/models``), or the path to
-            a weights file (``.weights.h5`` / ``.h5`` / ``.keras``).
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(height, width, channels)``, at least 75x75;
-            ``(299, 299, 3)`` with ``include_top`` and ImageNet weights.
-        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the top layer (``None`` for logits).
-        name: the model's name.
-
-    Returns:
-        A kerasish functional ``Model`` taking images preprocessed by
-        :func:`preprocess_input` ("tf" mode).
-
-    Example:
-        >>> from kerasish.applications import InceptionV3
-        >>> model = InceptionV3(weights=None, input_shape=(75, 75, 3), include_top=False, pooling="avg")
-        >>> model.output_shape
-        (None, 2048)
-    """
     inputs, x, _ = _building.application_input(
         "InceptionV3", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
         pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=299, min_size=75)
@@ -126,16 +101,17 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
         bp = _avg_branch(x, 192)
         x = layers.concatenate([b1, b3, bd, bp], axis=3, name=f"mixed{9 + i}")
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _building.pool(x, pooling, named=False)
+    x = _building.top(x, include_top, pooling, classes, classifier_activation, named=False)
     model = Functional(inputs, x, name=name)
     file_name = f"inception_v3_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     _building.load_weights(model, weights, "InceptionV3", file_name, BASE_WEIGHTS_PATH + file_name,
                            _FILES[bool(include_top)])
     return model
+
+
+InceptionV3.__doc__ = _building.application_doc(
+    "InceptionV3", min_size=75, default_size=299, preprocess=':func:`preprocess_input` ("tf" mode)', output="(None, 2048)",
+    title="Inception v3")
 
 
 def preprocess_input(x, data_format=None):

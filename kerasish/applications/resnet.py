@@ -37,31 +37,9 @@ WEIGHTS_HASHES = {
 
 _EPS = 1.001e-5
 
-_DOC = """Instantiates the {pretty} architecture, layer for layer as Keras.
-
-    Args:
-        include_top: whether to include the fully-connected layer at the top.
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's
-            ImageNet weights, downloaded to ``~/.keras/models``), or the path to
-            a weights file (``.weights.h5`` / ``.h5`` / ``.keras``).
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(height, width, channels)``, at least 32x32;
-            ``(224, 224, 3)`` with ``include_top`` and ImageNet weights.
-        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the top layer (``None`` for logits).
-        name: the model's name.
-
-    Returns:
-        A kerasish functional ``Model`` taking images preprocessed by
-        ``{module}.preprocess_input`` ("{mode}" mode).
-
-    Example:
-        >>> from kerasish.applications import {pretty}
-        >>> model = {pretty}(weights=None, input_shape=(32, 32, 3), include_top=False, pooling="avg")
-        >>> model.output_shape
-        (None, 2048)
-    """
+# "{pretty}", "{module}" and "{mode}" stay placeholders, filled per model here and in resnet_v2
+_DOC = _building.application_doc("{pretty}", min_size=32, default_size=224,
+                                 preprocess='``{module}.preprocess_input`` ("{mode}" mode)', output="(None, 2048)")
 
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
@@ -134,11 +112,7 @@ def build_resnet(pretty, weights_name, stack_fn, preact, use_bias, *, include_to
     if preact:
         x = layers.BatchNormalization(axis=3, epsilon=_EPS, name="post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _building.pool(x, pooling)
+    x = _building.top(x, include_top, pooling, classes, classifier_activation)
     model = Functional(inputs, x, name=name)
     file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     _building.load_weights(model, weights, pretty, file_name, BASE_WEIGHTS_PATH + file_name,

@@ -32,32 +32,14 @@ _FILES = {
     "vgg19": ("cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6"),
 }
 
-_DOC = """Instantiates the {pretty} architecture, layer for layer as Keras.
-
-    Args:
-        include_top: whether to include the 3 fully-connected layers at the top.
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's
+# "{pretty}" and "{arch}" stay placeholders, filled per model below
+_DOC = _building.application_doc(
+    "{pretty}", min_size=32, default_size=224, preprocess=":func:`preprocess_input`", images="channels_last images",
+    top="3 fully-connected layers", shown='model.get_layer("block5_conv3").filters, model.output_shape',
+    output="(512, (None, 512))", weights="""``None`` (random initialization), ``"imagenet"`` (Keras's
             ImageNet weights, downloaded to ``~/.keras/models``), or a path to a
             weights file (``.weights.h5`` / ``.h5`` / ``.keras``, or a torch
-            state_dict ``.pth`` in torchvision's ``{arch}`` key layout).
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(height, width, channels)``, at least 32x32;
-            ``(224, 224, 3)`` with ``include_top`` and ImageNet weights.
-        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the top layer (``None`` for logits).
-        name: the model's name.
-
-    Returns:
-        A kerasish functional ``Model`` taking channels_last images preprocessed
-        by :func:`preprocess_input`.
-
-    Example:
-        >>> from kerasish.applications import {pretty}
-        >>> model = {pretty}(weights=None, input_shape=(32, 32, 3), include_top=False, pooling="avg")
-        >>> model.get_layer("block5_conv3").filters, model.output_shape
-        (512, (None, 512))
-    """
+            state_dict ``.pth`` in torchvision's ``{arch}`` key layout).""")
 
 
 def _fc1_from_torchvision(w):

@@ -51,31 +51,6 @@ def _down_block(x, block, filters, first_act=True):
 
 def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
              classifier_activation="softmax", name="xception"):
-    """Instantiates the Xception architecture, layer for layer as Keras.
-
-    Args:
-        include_top: whether to include the fully-connected layer at the top.
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's
-            ImageNet weights, downloaded to ``~/.keras/models``), or the path to
-            a weights file (``.weights.h5`` / ``.h5`` / ``.keras``).
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(height, width, channels)``, at least 71x71;
-            ``(299, 299, 3)`` with ``include_top`` and ImageNet weights.
-        pooling: with ``include_top=False``: ``None`` (4-D output), ``"avg"`` or ``"max"``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the top layer (``None`` for logits).
-        name: the model's name.
-
-    Returns:
-        A kerasish functional ``Model`` taking images preprocessed by
-        :func:`preprocess_input` ("tf" mode).
-
-    Example:
-        >>> from kerasish.applications import Xception
-        >>> model = Xception(weights=None, input_shape=(71, 71, 3), include_top=False, pooling="max")
-        >>> model.output_shape
-        (None, 2048)
-    """
     inputs, x, _ = _building.application_input(
         "Xception", include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
         pooling=pooling, classes=classes, classifier_activation=classifier_activation, default_size=299, min_size=71)
@@ -103,16 +78,17 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
     x = _sepconv_bn(x, 2048, "block14_sepconv2")
     x = layers.Activation("relu", name="block14_sepconv2_act")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _building.pool(x, pooling, named=False)
+    x = _building.top(x, include_top, pooling, classes, classifier_activation, named=False)
     model = Functional(inputs, x, name=name)
     file_name = f"xception_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     _building.load_weights(model, weights, "Xception", file_name, BASE_WEIGHTS_PATH + file_name,
                            _FILES[bool(include_top)])
     return model
+
+
+Xception.__doc__ = _building.application_doc(
+    "Xception", min_size=71, default_size=299, preprocess=':func:`preprocess_input` ("tf" mode)', output="(None, 2048)",
+    pooling="max")
 
 
 def preprocess_input(x, data_format=None):

@@ -186,6 +186,43 @@ def check_validation_split_arg(validation_split, subset, shuffle, seed):
         )
 
 
+def datasets_from_directory(directory, labels, label_mode, class_names, formats, shuffle, seed, follow_links, verbose,
+                            validation_split, subset, make, found):
+    """The directory-to-datasets steps the image and text loaders share.
+
+    Draws the seed (one for every data-parallel process), indexes
+    ``directory``, checks the binary label mode, splits off the ``subset``
+    and builds each part with ``make(paths, labels, class_names, num_classes,
+    shuffle, seed)``. ``found`` names what an empty part lacks in its error,
+    as ``(kind, allowed)``: ``("images", "Allowed formats: ...")``. Returns
+    one dataset, or ``(training, validation)`` for ``subset="both"``.
+    """
+    if seed is None:
+        seed = int(np.random.randint(1e6))
+        dp = active()
+        if dp is not None:  # data-parallel: every process must list the files in one order
+            seed = dp.shared_seed(seed)
+    verbose = verbose and is_chief()  # data-parallel: "Found N files" once, from rank 0
+    paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
+                                                 shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: class_names={class_names}')
+    num_classes = len(class_names) if class_names else 0
+    kind, allowed = found
+
+    def part(p, l, shuffle_, name):
+        if not p:
+            raise ValueError(f"No {name}{kind} found in directory {directory}. {allowed}")
+        return make(p, l, class_names, num_classes, shuffle_, seed)
+
+    if subset == "both":
+        p_train, l_train = get_training_or_validation_split(paths, labels, validation_split, "training", verbose)
+        p_val, l_val = get_training_or_validation_split(paths, labels, validation_split, "validation", verbose)
+        return part(p_train, l_train, shuffle, "training "), part(p_val, l_val, False, "validation ")
+    paths, labels = get_training_or_validation_split(paths, labels, validation_split, subset, verbose)
+    return part(paths, labels, shuffle, "")
+
+
 # ----------------------------------------------------------------------------- decoding
 
 def _decode(path, num_channels, max_pixels=None):
@@ -660,32 +697,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     max_image_pixels = resolve_max_image_pixels(max_image_pixels)  # here: the workers may not see a changed module setting
     formats = ALLOWLIST_FORMATS if formats is None else tuple(f.lower() if f.startswith(".") else "." + f.lower() for f in formats)
 
-    if seed is None:
-        seed = int(np.random.randint(1e6))
-        dp = active()
-        if dp is not None:  # data-parallel: every process must list the files in one order
-            seed = dp.shared_seed(seed)
-    verbose = verbose and is_chief()  # data-parallel: "Found N files" once, from rank 0
-    paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
-                                                 shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: class_names={class_names}')
-    num_classes = len(class_names) if class_names else 0
-
-    def make(p, l, shuffle_):
+    def make(p, l, class_names, num_classes, shuffle_, seed):
         return ImageDirectoryDataset(p, l, class_names, label_mode, num_classes, image_size, num_channels, interpolation,
                                      crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size, shuffle_, seed,
                                      num_workers, max_image_pixels=max_image_pixels, **loader_kwargs)
 
-    if subset == "both":
-        p_train, l_train = get_training_or_validation_split(paths, labels, validation_split, "training", verbose)
-        p_val, l_val = get_training_or_validation_split(paths, labels, validation_split, "validation", verbose)
-        if not p_train:
-            raise ValueError(f"No training images found in directory {directory}. Allowed formats: {formats}")
-        if not p_val:
-            raise ValueError(f"No validation images found in directory {directory}. Allowed formats: {formats}")
-        return make(p_train, l_train, shuffle), make(p_val, l_val, False)
-    paths, labels = get_training_or_validation_split(paths, labels, validation_split, subset, verbose)
-    if not paths:
-        raise ValueError(f"No images found in directory {directory}. Allowed formats: {formats}")
-    return make(paths, labels, shuffle)
+    return datasets_from_directory(directory, labels, label_mode, class_names, formats, shuffle, seed, follow_links, verbose,
+                                   validation_split, subset, make, ("images", f"Allowed formats: {formats}"))

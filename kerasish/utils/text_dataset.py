@@ -27,10 +27,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from kerasish.distribution import is_chief
-from kerasish.distribution.data_parallel import active
 from kerasish.utils.dataset import Dataset
-from kerasish.utils.image_dataset import check_validation_split_arg, get_training_or_validation_split, index_directory
+from kerasish.utils.image_dataset import check_validation_split_arg, datasets_from_directory
 
 
 def _read_text(path, max_length):
@@ -134,34 +132,13 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
         labels = None
         label_mode = None
     check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = int(np.random.randint(1e6))
-        dp = active()
-        if dp is not None:  # data-parallel: every process must list the files in one order
-            seed = dp.shared_seed(seed)
-    verbose = verbose and is_chief()
-    paths, labels, class_names = index_directory(directory, labels, formats=(".txt",), class_names=class_names, shuffle=shuffle,
-                                                 seed=seed, follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: class_names={class_names}')
-    num_classes = len(class_names) if class_names else 0
     buffer_size = batch_size * 8 if batch_size is not None else 1024
 
-    def make(p, l, shuffle_):
+    def make(p, l, class_names, num_classes, shuffle_, seed):
         ds = _paths_and_labels_to_dataset(p, l, label_mode, num_classes, max_length, shuffle_, buffer_size, seed, batch_size)
         ds.class_names = class_names  # Keras sets these on its tf.data datasets too
         ds.file_paths = list(p)
         return ds
 
-    if subset == "both":
-        p_train, l_train = get_training_or_validation_split(paths, labels, validation_split, "training", verbose)
-        p_val, l_val = get_training_or_validation_split(paths, labels, validation_split, "validation", verbose)
-        if not p_train:
-            raise ValueError(f"No training text files found in directory {directory}. Allowed format: .txt")
-        if not p_val:
-            raise ValueError(f"No validation text files found in directory {directory}. Allowed format: .txt")
-        return make(p_train, l_train, shuffle), make(p_val, l_val, False)
-    paths, labels = get_training_or_validation_split(paths, labels, validation_split, subset, verbose)
-    if not paths:
-        raise ValueError(f"No text files found in directory {directory}. Allowed format: .txt")
-    return make(paths, labels, shuffle)
+    return datasets_from_directory(directory, labels, label_mode, class_names, (".txt",), shuffle, seed, follow_links, verbose,
+                                   validation_split, subset, make, ("text files", "Allowed format: .txt"))

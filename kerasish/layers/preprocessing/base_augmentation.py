@@ -213,6 +213,27 @@ class BaseRandomLayer(BaseImageLayer):
             kwargs["training"] = True
         return super()._eager_call(inputs, *args, **kwargs)
 
+    def transform(self, images, training):
+        """Training: ``self.apply(images, *self.draw(images))`` (a subclass defines both);
+        inference: the images unchanged."""
+        if not training:
+            return images
+        return self.apply(images, *self.draw(images))
+
+
+def draw_applied(u_prob, u_coin, factor):
+    """Which images an augmentation applied with a random probability touches: ``(N,)`` bool.
+
+    The probability of each image is drawn in ``[factor[0], factor[1]]`` from
+    the uniforms ``u_prob`` (``(N,)``), then compared with ``u_coin``, as Keras draws it.
+    """
+    return u_coin < u_prob * (factor[1] - factor[0]) + factor[0]
+
+
+def where_applied(applied, augmented, images):
+    """``augmented`` for the images where ``applied`` (``(N,)`` bool), ``images`` elsewhere (NCHW)."""
+    return torch.where(applied.view(-1, 1, 1, 1), augmented, images)
+
 
 # ----------------------------------------------------------------------
 # Affine sampling (Keras's affine_transform / map_coordinates)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from kerasish.layers.preprocessing.base_augmentation import check_number
+from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor, check_number
 
 KERAS_EPSILON = 1e-7  # keras.config.epsilon(), used by RandomSaturation
 
@@ -162,3 +162,35 @@ class TrainingByDefault:
         if kwargs.get("training") is None:
             kwargs["training"] = True
         return super()._eager_call(inputs, *args, **kwargs)
+
+
+class FactorColorLayer(BaseRandomLayer):
+    """A colour augmentation drawing one factor per image in ``factor``, on pixels in ``value_range``.
+
+    A subclass sets ``_factor_bounds`` (what ``base_factor`` accepts), defines
+    ``adjust(images, factors)`` on an NCHW batch, and may change ``draw``
+    (default: uniform in ``factor``, ``(N,)``). Training applies
+    ``adjust(images, draw(images))``; inference returns the images unchanged.
+    """
+
+    _factor_bounds = (0, 1)
+    # Keras's ``_set_value_range`` sorts the pair (most layers do; RandomHue keeps it as given)
+    _value_range_arg = staticmethod(sorted_value_range)
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        name = type(self).__name__
+        self.factor = base_factor(factor, self._factor_bounds, name)
+        self.value_range = self._value_range_arg(value_range, name)
+
+    def draw(self, images):
+        """The factor of each image, uniform in ``factor``: ``(N,)``."""
+        return self._random.uniform((images.shape[0],), self.factor[0], self.factor[1], images)
+
+    def transform(self, images, training):
+        if not training:
+            return images
+        return self.adjust(images, self.draw(images))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range, "seed": self.seed}

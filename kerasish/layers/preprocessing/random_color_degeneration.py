@@ -6,11 +6,10 @@ Grayscale from torchvision's ``rgb_to_grayscale`` (Keras's weights); the blend
 
 from __future__ import annotations
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor
-from kerasish.layers.preprocessing.color_utils import blend_grayscale, check_channels, sorted_value_range
+from kerasish.layers.preprocessing.color_utils import FactorColorLayer, blend_grayscale, check_channels
 
 
-class RandomColorDegeneration(BaseRandomLayer):
+class RandomColorDegeneration(FactorColorLayer):
     """Degrades the colours of each image toward its grayscale in training:
     ``clip(x + f * (gray(x) - x), value_range)`` with ``f`` drawn per image in
     ``[factor[0], factor[1]]`` (``f = 1``: grayscale; ``f < 0``: more colourful).
@@ -33,24 +32,12 @@ class RandomColorDegeneration(BaseRandomLayer):
         [159.24, 109.24, 59.24]
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = base_factor(factor, (-1, 1), "RandomColorDegeneration")
-        self.value_range = sorted_value_range(value_range, "RandomColorDegeneration")
-
-    def draw(self, images):
-        """The blend factor of each image: ``(N,)``."""
-        return self._random.uniform((images.shape[0],), self.factor[0], self.factor[1], images)
+    _factor_bounds = (-1, 1)
 
     def degenerate(self, images, factor):
         """Blend an NCHW RGB batch toward its grayscale by ``factor`` (``(N,)``)."""
         check_channels(images, (3,), "RandomColorDegeneration")
         return blend_grayscale(images, factor, self.value_range)
-
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.degenerate(images, self.draw(images))
 
     def compute_output_shape(self, input_shape):
         self._check_input(tuple(input_shape))
@@ -59,5 +46,4 @@ class RandomColorDegeneration(BaseRandomLayer):
             raise ValueError(f"RandomColorDegeneration: input images must have 3 channels; got input shape {tuple(input_shape)}.")
         return tuple(input_shape)
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range, "seed": self.seed}
+    adjust = degenerate

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from kerasish.layers.preprocessing.base_augmentation import (
-    INTERPOLATIONS, BaseRandomLayer, base_factor, check_choice, check_number, value_range_arg,
+    INTERPOLATIONS, BaseRandomLayer, base_factor, check_choice, check_number, draw_applied, value_range_arg,
+    where_applied,
 )
 from kerasish.layers.preprocessing.random_gaussian_blur import separable_blur
 from kerasish.layers.preprocessing.sampling import map_values
@@ -62,7 +63,7 @@ class RandomElasticTransform(BaseRandomLayer):
         """``(apply (N,) bool, distortion (N,), noise (2, N, H, W))`` for an NCHW batch."""
         n, _, h, w = images.shape
         u = self._random.uniform((n, 3), 0.0, 1.0, images)
-        apply = u[:, 1] < u[:, 0] * (self.factor[1] - self.factor[0]) + self.factor[0]
+        apply = draw_applied(u[:, 0], u[:, 1], self.factor)
         distortion = u[:, 2] * (self.scale[1] - self.scale[0]) + self.scale[0]
         noise = torch.randn((2, n, h, w), generator=self._random._generator(images.device), device=images.device,
                             dtype=torch.float32)
@@ -91,7 +92,7 @@ class RandomElasticTransform(BaseRandomLayer):
         ci = torch.arange(c, device=images.device).view(1, c, 1, 1)
         out = map_values(work, [bi, ci, y_in, x_in], 1 if self.interpolation == "bilinear" else 0,
                          self.fill_mode, self.fill_value).to(images.dtype)
-        out = torch.where(apply.view(-1, 1, 1, 1), out, images)
+        out = where_applied(apply, out, images)
         return out.clamp(float(self.value_range[0]), float(self.value_range[1]))
 
     def transform(self, images, training):

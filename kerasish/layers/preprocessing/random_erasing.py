@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor, value_range_arg
+from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor, draw_applied, value_range_arg
 
 
 def _fill_value_arg(value):
@@ -76,7 +76,7 @@ class RandomErasing(BaseRandomLayer):
         u = self._random.uniform((n, 6), 0.0, 1.0, images)
         ratio = torch.sqrt(u[:, :2] * (self.scale[1] - self.scale[0]) + self.scale[0])
         masks, _ = box_masks(n, h, w, ratio[:, 0], ratio[:, 1], u[:, 2], u[:, 3], images.device)
-        apply = u[:, 5] < u[:, 4] * (self.factor[1] - self.factor[0]) + self.factor[0]
+        apply = draw_applied(u[:, 4], u[:, 5], self.factor)
         if self.fill_value is None:
             fill = torch.randn(images.shape, generator=self._random._generator(images.device), device=images.device,
                                dtype=torch.float32) * float(self.value_range[1])
@@ -89,11 +89,6 @@ class RandomErasing(BaseRandomLayer):
     def apply(self, images, apply, masks, fill):
         """Fill NCHW ``images`` with ``fill`` inside ``masks`` (where ``apply``)."""
         return torch.where(masks & apply.view(-1, 1, 1, 1), fill.to(images.dtype), images)
-
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.apply(images, *self.draw(images))
 
     def get_config(self):
         return {

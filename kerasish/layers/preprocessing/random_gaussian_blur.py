@@ -7,7 +7,13 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor, value_range_arg
+from kerasish.layers.preprocessing.base_augmentation import (
+    BaseRandomLayer,
+    base_factor,
+    draw_applied,
+    value_range_arg,
+    where_applied,
+)
 
 
 def _kernel_size(value):
@@ -87,7 +93,7 @@ class RandomGaussianBlur(BaseRandomLayer):
         """``(apply (N,) bool, sigma (N, 2) [sigma_x, sigma_y])`` for an NCHW batch."""
         n = images.shape[0]
         u = self._random.uniform((n, 4), 0.0, 1.0, images)
-        apply = u[:, 1] < u[:, 0] * (self.factor[1] - self.factor[0]) + self.factor[0]
+        apply = draw_applied(u[:, 0], u[:, 1], self.factor)
         sigma = u[:, 2:] * (self.sigma[1] - self.sigma[0]) + self.sigma[0] + 1e-6
         return apply, sigma
 
@@ -96,13 +102,8 @@ class RandomGaussianBlur(BaseRandomLayer):
         # Keras's gaussian_blur: the first kernel size and sigma act along the width.
         kx = gaussian_kernels(self.kernel_size[0], sigma[:, 0])
         ky = gaussian_kernels(self.kernel_size[1], sigma[:, 1])
-        out = torch.where(apply.view(-1, 1, 1, 1), separable_blur(images, ky, kx), images)
+        out = where_applied(apply, separable_blur(images, ky, kx), images)
         return out.clamp(float(self.value_range[0]), float(self.value_range[1]))
-
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.apply(images, *self.draw(images))
 
     def get_config(self):
         return {

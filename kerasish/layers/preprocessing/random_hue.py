@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import torch
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor, value_range_arg
-from kerasish.layers.preprocessing.color_utils import adjust_hue, check_channels
+from kerasish.layers.preprocessing.base_augmentation import value_range_arg
+from kerasish.layers.preprocessing.color_utils import FactorColorLayer, adjust_hue, check_channels
 
 
-class RandomHue(BaseRandomLayer):
+class RandomHue(FactorColorLayer):
     """Shifts the hue of each RGB image in training; identity at inference.
 
     For each image a magnitude ``m`` is drawn in ``[factor[0], factor[1]]`` and
@@ -36,10 +36,8 @@ class RandomHue(BaseRandomLayer):
         [0, 255, 255]
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = base_factor(factor, (0, 1), "RandomHue")
-        self.value_range = value_range_arg(value_range, "RandomHue")
+    _factor_bounds = (0, 1)
+    _value_range_arg = staticmethod(value_range_arg)  # kept as given, not sorted
 
     def draw(self, images):
         """The hue shift of each image, in turns: ``(N,)``."""
@@ -52,10 +50,4 @@ class RandomHue(BaseRandomLayer):
         check_channels(images, (3,), "RandomHue")
         return adjust_hue(images, delta, self.value_range)
 
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.shift_hue(images, self.draw(images))
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range, "seed": self.seed}
+    adjust = shift_hue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from kerasish.layers.preprocessing.base_augmentation import (
-    INTERPOLATIONS, BaseRandomLayer, base_factor, check_choice, check_number,
+    INTERPOLATIONS, BaseRandomLayer, base_factor, check_choice, check_number, draw_applied, where_applied,
 )
 from kerasish.layers.preprocessing.sampling import warp_perspective
 
@@ -53,7 +53,7 @@ class RandomPerspective(BaseRandomLayer):
         """``(apply (N,) bool, start_points (N, 4, 2), end_points (N, 4, 2))`` for an NCHW batch."""
         n, _, h, w = images.shape
         u = self._random.uniform((n, 10), 0.0, 1.0, images)
-        apply = u[:, 1] < u[:, 0] * (self.factor[1] - self.factor[0]) + self.factor[0]
+        apply = draw_applied(u[:, 0], u[:, 1], self.factor)
         shift = (u[:, 2:] - 0.5).view(n, 4, 2) * self.scale
         start = torch.tensor([[0.0, 0.0], [w - 1.0, 0.0], [0.0, h - 1.0], [w - 1.0, h - 1.0]],
                              device=images.device).expand(n, 4, 2)
@@ -64,12 +64,7 @@ class RandomPerspective(BaseRandomLayer):
         work = images if images.is_floating_point() else images.float()
         order = 1 if self.interpolation == "bilinear" else 0
         out = warp_perspective(work, start, end, order, self.fill_value, type(self).__name__).to(images.dtype)
-        return torch.where(apply.view(-1, 1, 1, 1), out, images)
-
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.apply(images, *self.draw(images))
+        return where_applied(apply, out, images)
 
     def get_config(self):
         return {

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor
-from kerasish.layers.preprocessing.color_utils import posterize, sorted_value_range
+from kerasish.layers.preprocessing.color_utils import FactorColorLayer, posterize
 
 
-class RandomPosterization(BaseRandomLayer):
+class RandomPosterization(FactorColorLayer):
     """Reduces each image to ``bits`` bits per channel in training; identity at inference.
 
     As in Keras, ``bits`` is drawn per image as an integer in
@@ -36,11 +35,7 @@ class RandomPosterization(BaseRandomLayer):
     """
 
     _MAX_BITS = 8
-
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = base_factor(factor, (1, 8), "RandomPosterization")
-        self.value_range = sorted_value_range(value_range, "RandomPosterization")
+    _factor_bounds = (1, 8)
 
     def draw(self, images):
         """The number of bits each image keeps: ``(N,)`` ints."""
@@ -55,10 +50,4 @@ class RandomPosterization(BaseRandomLayer):
         """Keep ``bits`` (``(N,)`` ints) bits per channel of each image of an NCHW batch."""
         return posterize(images, self._MAX_BITS - bits, self.value_range)
 
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.posterize(images, self.draw(images))
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range, "seed": self.seed}
+    adjust = posterize

@@ -8,11 +8,10 @@ Keras's math in torch: its HSV conversion, and the saturation multiplied by
 
 from __future__ import annotations
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor
-from kerasish.layers.preprocessing.color_utils import KERAS_EPSILON, adjust_saturation, check_channels, sorted_value_range
+from kerasish.layers.preprocessing.color_utils import KERAS_EPSILON, FactorColorLayer, adjust_saturation, check_channels
 
 
-class RandomSaturation(BaseRandomLayer):
+class RandomSaturation(FactorColorLayer):
     """Changes the saturation of each RGB image in training; identity at inference.
 
     ``u`` is drawn per image in ``[factor[0], factor[1]]`` and the HSV
@@ -36,10 +35,7 @@ class RandomSaturation(BaseRandomLayer):
         [200.0, 200.0, 200.0]
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = base_factor(factor, (-1, 1), "RandomSaturation")
-        self.value_range = sorted_value_range(value_range, "RandomSaturation")
+    _factor_bounds = (-1, 1)
 
     def draw(self, images):
         """The saturation multiplier of each image: ``(N,)``."""
@@ -51,10 +47,4 @@ class RandomSaturation(BaseRandomLayer):
         check_channels(images, (3,), "RandomSaturation")
         return adjust_saturation(images, factor, self.value_range)
 
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.saturate(images, self.draw(images))
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range, "seed": self.seed}
+    adjust = saturate

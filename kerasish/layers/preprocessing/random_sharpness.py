@@ -6,11 +6,10 @@ torchvision's ``adjust_sharpness`` leaves the border pixels untouched.
 
 from __future__ import annotations
 
-from kerasish.layers.preprocessing.base_augmentation import BaseRandomLayer, base_factor
-from kerasish.layers.preprocessing.color_utils import sharpen, sorted_value_range
+from kerasish.layers.preprocessing.color_utils import FactorColorLayer, sharpen
 
 
-class RandomSharpness(BaseRandomLayer):
+class RandomSharpness(FactorColorLayer):
     """Adjusts the sharpness of each image in training; identity at inference.
 
     With ``f`` drawn per image in ``[factor[0], factor[1]]``, the image is
@@ -35,23 +34,10 @@ class RandomSharpness(BaseRandomLayer):
         [[8.0, 10.0, 8.0], [10.0, 13.0, 10.0], [8.0, 10.0, 8.0]]
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = base_factor(factor, (0, 1), "RandomSharpness")
-        self.value_range = sorted_value_range(value_range, "RandomSharpness")
-
-    def draw(self, images):
-        """The sharpness of each image, in [0, 1]: ``(N,)``."""
-        return self._random.uniform((images.shape[0],), self.factor[0], self.factor[1], images)
+    _factor_bounds = (0, 1)
 
     def sharpen(self, images, factor):
         """Sharpen an NCHW batch by ``factor`` (``(N,)``, 0.5 = unchanged)."""
         return sharpen(images, factor, self.value_range)
 
-    def transform(self, images, training):
-        if not training:
-            return images
-        return self.sharpen(images, self.draw(images))
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range, "seed": self.seed}
+    adjust = sharpen
