@@ -591,8 +591,10 @@ def test_vocabulary_files(tmp_path):
         StringLookup(vocabulary=str(tmp_path / "missing.txt"))
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("caf\xe9\n".encode("latin-1"))
-    with pytest.raises(ValueError, match="latin1.txt.*not UTF-8"):
-        TextVectorization(vocabulary=str(bad))
+    with pytest.raises(ValueError, match=r"^TextVectorization 'text_vectorization\w*': .*latin1.txt.*not UTF-8"):
+        TextVectorization(vocabulary=str(bad))  # the error names the layer the user made, not its inner lookup
+    with pytest.raises(ValueError, match=r"^TextVectorization '.*missing.txt' does not exist"):
+        TextVectorization(vocabulary=str(tmp_path / "missing.txt"))
     ints = tmp_path / "ints.txt"
     ints.write_text("7\n3\n")
     assert IntegerLookup(vocabulary=str(ints))(np.array([3, 7, 5])).tolist() == [2, 1, 0]

@@ -143,9 +143,13 @@ class TextVectorization(Layer):
         self._encoding = encoding
         self._has_input_vocabulary = has_input_vocabulary
         # As Keras: a StringLookup with "" as the mask (index 0, the padding).
-        self._lookup_layer = StringLookup(max_tokens=max_tokens, vocabulary=vocabulary, idf_weights=idf_weights,
-                                          pad_to_max_tokens=pad_to_max_tokens, mask_token="", output_mode=output_mode,
-                                          has_input_vocabulary=has_input_vocabulary, encoding=encoding, vocabulary_size=vocabulary_size)
+        try:
+            self._lookup_layer = StringLookup(max_tokens=max_tokens, vocabulary=vocabulary, idf_weights=idf_weights,
+                                              pad_to_max_tokens=pad_to_max_tokens, mask_token="", output_mode=output_mode,
+                                              has_input_vocabulary=has_input_vocabulary, encoding=encoding,
+                                              vocabulary_size=vocabulary_size)
+        except ValueError as e:  # the inner lookup's message, naming this layer (the one the user made)
+            raise ValueError(re.sub(r"^StringLookup '[^']*'", f"TextVectorization '{self.name}'", str(e))) from None
         self._share_lookup_weights()
         self.built = True
 
