@@ -17,19 +17,15 @@ from conftest import assert_close_f32, assert_config_like_keras, to_numpy
 from kerasish.layers import RandomFlip, Rescaling, CenterCrop, Resizing
 from kerasish.layers.preprocessing.cut_mix import CutMix
 from kerasish.layers.preprocessing.mix_up import MixUp, sample_beta
+from kerasish.layers.preprocessing.aug_mix import AugMix
 from kerasish.layers.preprocessing.base_augmentation import SeededRandom
 from kerasish.layers.preprocessing.pipeline import Pipeline
 from kerasish.layers.preprocessing.random_elastic_transform import RandomElasticTransform
 from kerasish.layers.preprocessing.random_erasing import RandomErasing
 from kerasish.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
 from kerasish.layers.preprocessing.random_perspective import RandomPerspective
+from kerasish.layers.preprocessing.rand_augment import RandAugment
 from kerasish.layers.preprocessing.random_shear import RandomShear
-
-try:
-    from kerasish.layers.preprocessing.aug_mix import AugMix
-    from kerasish.layers.preprocessing.rand_augment import RandAugment
-except ImportError:  # the composite layers need the color layers
-    AugMix = RandAugment = None
 
 
 @pytest.fixture
@@ -365,10 +361,8 @@ def test_bad_rank(cls, kwargs):
 # ----------------------------------------------------------------------
 # RandAugment / AugMix
 # ----------------------------------------------------------------------
-needs_composites = pytest.mark.skipif(RandAugment is None, reason="the color layers are not there yet")
 
 
-@needs_composites
 def test_rand_augment_per_image_choice(rng):
     from kerasish.layers.preprocessing.auto_contrast import AutoContrast
     from kerasish.layers.preprocessing.equalization import Equalization
@@ -384,14 +378,12 @@ def test_rand_augment_per_image_choice(rng):
         assert abs(frac - ops / 11) < 0.045, (frac, ops)  # one of 11 operations per image, uniformly
 
 
-@needs_composites
 def test_rand_augment_and_aug_mix_identities(keras, images):
     assert_close_f32(RandAugment(num_ops=0, seed=0)(images), keras.layers.RandAugment(num_ops=0)(images))
     # chains of depth 0 give the image back: x w + (1 - w) sum_c d_c x = x
     assert_close_f32(AugMix(chain_depth=0, seed=0)(images), keras.layers.AugMix(chain_depth=0)(images), terms=4)
 
 
-@needs_composites
 def test_aug_mix_mixes_within_range(rng):
     x = (rng.random((16, 8, 8, 3)) * 100).astype("float32")
     layer = AugMix(value_range=(0, 100), num_chains=2, chain_depth=2, all_ops=False, seed=0)
