@@ -260,8 +260,8 @@ _GRID_DTYPES = (torch.float32, torch.float64)
 
 def _grid_affine(images, m, fill_mode, fill_value):
     """Bilinear resampling of ``images`` through the pixel-space maps ``m`` (N, 6)
-    with ``affine_grid`` + ``grid_sample`` (4 gathers of int64 indices cost about
-    10x more on a CPU). Keras's ``reflect`` (half-sample symmetric,
+    with one ``grid_sample`` (rather than four gathers of int64 indices; the figures
+    are in docs/performance.md, "Data pipelines"). Keras's ``reflect`` (half-sample symmetric,
     ``d c b a | a b c d``) is grid_sample's ``reflection`` with
     ``align_corners=False``; ``nearest`` its ``border``; ``constant`` its ``zeros``
     on the image less ``fill_value``."""
@@ -271,8 +271,8 @@ def _grid_affine(images, m, fill_mode, fill_value):
     a0, a1, a2, b0, b1, b2 = m.unbind(1)
     rows = ((a0, a1 * (sy / sx), (a0 * ox + a1 * oy + a2 - ox) / sx),
             (b0 * (sx / sy), b1, (b0 * ox + b1 * oy + b2 - oy) / sy))
-    # The grid written in place, one broadcast add per coordinate (affine_grid's batched
-    # matmul over a base grid costs about 4x more here).
+    # The grid written in place, one broadcast add per coordinate: cheaper than
+    # affine_grid's batched matmul over a base grid.
     u = (2 * torch.arange(w, device=images.device, dtype=images.dtype) + 1) / w - 1
     v = (2 * torch.arange(h, device=images.device, dtype=images.dtype) + 1) / h - 1
     grid = torch.empty((n, h, w, 2), device=images.device, dtype=images.dtype)
