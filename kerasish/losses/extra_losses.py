@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from kerasish.losses.loss import Loss, set_mask, to_tensor
 from kerasish.losses.losses import LossFunctionWrapper
+from kerasish.ops.ctc import ctc_loss
 
 __all__ = [
     "circle",
@@ -132,8 +133,7 @@ def ctc(y_true, y_pred):
     batch, steps = y_pred.shape[0], y_pred.shape[1]
     label_length = (targets != 0).sum(dim=-1)
     input_length = torch.full((batch,), steps, dtype=torch.int64, device=y_pred.device)
-    log_probs = F.log_softmax(y_pred, dim=-1).transpose(0, 1)
-    return F.ctc_loss(log_probs, targets, input_length, label_length, blank=0, reduction="none")
+    return ctc_loss(targets, y_pred, label_length, input_length, mask_index=0)  # as Keras's loss calls ops.ctc_loss
 
 
 def categorical_generalized_cross_entropy(y_true, y_pred, q):
