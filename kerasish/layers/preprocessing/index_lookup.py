@@ -17,6 +17,7 @@ import collections
 import itertools
 import os
 
+import farmhash
 import numpy as np
 import torch
 
@@ -27,127 +28,9 @@ from kerasish.saving.object_registration import in_safe_mode, loading_weight_lim
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 VOCABULARY_ASSET = "vocabulary.txt"
 
-# --------------------------------------------------------------------------
-# FarmHash64 (farmhashna::Hash64, what TF's ``to_hash_bucket_fast`` buckets
-# with): Keras puts an OOV string into bucket ``Fingerprint64(s) % n``.
-# --------------------------------------------------------------------------
-_M = 0xFFFFFFFFFFFFFFFF
-_K0, _K1, _K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
-
-
-def _f64(s, i):
-    return int.from_bytes(s[i:i + 8], "little")
-
-
-def _f32(s, i):
-    return int.from_bytes(s[i:i + 4], "little")
-
-
-def _rot(v, r):
-    return ((v >> r) | (v << (64 - r))) & _M if r else v
-
-
-def _smix(v):
-    return v ^ (v >> 47)
-
-
-def _len16(u, v, mul):
-    a = ((u ^ v) * mul) & _M
-    a ^= a >> 47
-    b = ((v ^ a) * mul) & _M
-    b ^= b >> 47
-    return (b * mul) & _M
-
-
-def _weak32(s, i, a, b):
-    w, x, y, z = _f64(s, i), _f64(s, i + 8), _f64(s, i + 16), _f64(s, i + 24)
-    a = (a + w) & _M
-    b = _rot((b + a + z) & _M, 21)
-    c = a
-    a = (a + x + y) & _M
-    b = (b + _rot(a, 44)) & _M
-    return (a + z) & _M, (b + c) & _M
-
-
-def fingerprint64(data: bytes) -> int:
-    """FarmHash's ``Fingerprint64`` of ``data`` (TF's ``Fingerprint64``).
-
-    Example:
-        >>> fingerprint64(b"") == 0x9AE16A3B2F90404F
-        True
-    """
-    s, n = data, len(data)
-    if n <= 16:
-        if n >= 8:
-            mul = _K2 + n * 2
-            a = (_f64(s, 0) + _K2) & _M
-            b = _f64(s, n - 8)
-            c = (_rot(b, 37) * mul + a) & _M
-            d = ((_rot(a, 25) + b) * mul) & _M
-            return _len16(c, d, mul)
-        if n >= 4:
-            mul = _K2 + n * 2
-            return _len16((n + (_f32(s, 0) << 3)) & _M, _f32(s, n - 4), mul)
-        if n > 0:
-            y = s[0] + (s[n >> 1] << 8)
-            z = n + (s[n - 1] << 2)
-            return (_smix(((y * _K2) ^ (z * _K0)) & _M) * _K2) & _M
-        return _K2
-    mul = _K2 + n * 2
-    if n <= 32:
-        a = (_f64(s, 0) * _K1) & _M
-        b = _f64(s, 8)
-        c = (_f64(s, n - 8) * mul) & _M
-        d = (_f64(s, n - 16) * _K2) & _M
-        return _len16((_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M, (a + _rot((b + _K2) & _M, 18) + c) & _M, mul)
-    if n <= 64:
-        a = (_f64(s, 0) * _K2) & _M
-        b = _f64(s, 8)
-        c = (_f64(s, n - 8) * mul) & _M
-        d = (_f64(s, n - 16) * _K2) & _M
-        y = (_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M
-        z = _len16(y, (a + _rot((b + _K2) & _M, 18) + c) & _M, mul)
-        e = (_f64(s, 16) * mul) & _M
-        f = _f64(s, 24)
-        g = ((y + _f64(s, n - 32)) * mul) & _M
-        h = ((z + _f64(s, n - 24)) * mul) & _M
-        return _len16((_rot((e + f) & _M, 43) + _rot(g, 30) + h) & _M, (e + _rot((f + a) & _M, 18) + g) & _M, mul)
-    seed = 81
-    x = seed
-    y = (seed * _K1 + 113) & _M
-    z = (_smix((y * _K2 + 113) & _M) * _K2) & _M
-    v = (0, 0)
-    w = (0, 0)
-    x = (x * _K2 + _f64(s, 0)) & _M
-    end = ((n - 1) // 64) * 64
-    last64 = end + ((n - 1) & 63) - 63
-    i = 0
-    while True:
-        x = (_rot((x + y + v[0] + _f64(s, i + 8)) & _M, 37) * _K1) & _M
-        y = (_rot((y + v[1] + _f64(s, i + 48)) & _M, 42) * _K1) & _M
-        x ^= w[1]
-        y = (y + v[0] + _f64(s, i + 40)) & _M
-        z = (_rot((z + w[0]) & _M, 33) * _K1) & _M
-        v = _weak32(s, i, (v[1] * _K1) & _M, (x + w[0]) & _M)
-        w = _weak32(s, i + 32, (z + w[1]) & _M, (y + _f64(s, i + 16)) & _M)
-        z, x = x, z
-        i += 64
-        if i == end:
-            break
-    mul = _K1 + ((z & 0xFF) << 1)
-    i = last64
-    w = ((w[0] + ((n - 1) & 63)) & _M, w[1])
-    v = ((v[0] + w[0]) & _M, v[1])
-    w = ((w[0] + v[0]) & _M, w[1])
-    x = (_rot((x + y + v[0] + _f64(s, i + 8)) & _M, 37) * mul) & _M
-    y = (_rot((y + v[1] + _f64(s, i + 48)) & _M, 42) * mul) & _M
-    x ^= (w[1] * 9) & _M
-    y = (y + v[0] * 9 + _f64(s, i + 40)) & _M
-    z = (_rot((z + w[0]) & _M, 33) * mul) & _M
-    v = _weak32(s, i, (v[1] * mul) & _M, (x + w[0]) & _M)
-    w = _weak32(s, i + 32, (z + w[1]) & _M, (y + _f64(s, i + 16)) & _M)
-    z, x = x, z
-    return _len16((_len16(v[0], w[0], mul) + _smix(y) * _K0 + z) & _M, (_len16(v[1], w[1], mul) + x) & _M, mul)
+# Keras puts an OOV string into bucket ``Fingerprint64(s) % n`` (FarmHash, what TF's
+# ``to_hash_bucket_fast`` buckets with); pyfarmhash is that function, as Hashing uses it.
+fingerprint64 = farmhash.fingerprint64
 
 
 # --------------------------------------------------------------------------
