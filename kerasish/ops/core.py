@@ -39,6 +39,21 @@ def to_torch_dtype(dtype, fn: str = "ops"):
     return _DTYPES[name]
 
 
+def torch_generator(seed, fn, device="cpu"):
+    """A ``torch.Generator`` for a ``seed=`` argument: None (torch's global generator,
+    returned as None), an int, or a ``kerasish.random.SeedGenerator`` (its next seed;
+    recognised by its ``next()``: kerasish.random sits above ops)."""
+    if seed is None:
+        return None
+    if callable(getattr(seed, "next", None)):
+        seed = seed.next()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"{fn}: `seed` must be None, an int or a SeedGenerator, got {seed!r}")
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed) & ((1 << 63) - 1))
+    return g
+
+
 def standardize_dtype(dtype) -> str:
     """A dtype's Keras name: ``torch.float32``, ``np.float32``, ``"float32"`` -> ``"float32"``;
     Python ``float`` -> floatx, ``int`` -> ``"int32"`` (Keras's torch backend), ``bool`` -> ``"bool"``, None -> floatx, as Keras.

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,7 +26,7 @@ from kerasish import backend as _backend
 from kerasish.layers.preprocessing.base_augmentation import affine_transform as _affine_nchw
 from kerasish.layers.preprocessing.base_augmentation import crop_to_aspect_box
 from kerasish.layers.preprocessing.sampling import INT_DTYPES as _INT_DTYPES, map_values, sample_images, warp_perspective
-from kerasish.ops.core import to_torch_dtype
+from kerasish.ops.core import to_torch_dtype, torch_generator
 from kerasish.ops.nn import conv
 from kerasish.ops.numpy import _tt
 
@@ -394,20 +393,6 @@ def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value
     return map_values(x, coords, order, fill_mode, fill_value)
 
 
-def _seed_generator(seed, fn, device):
-    """A torch.Generator for ``seed`` (None: torch's global one). kerasish.random
-    sits above ops, so its SeedGenerator is recognised by its ``next()``."""
-    if seed is None:
-        return None
-    if callable(getattr(seed, "next", None)):
-        seed = seed.next()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"{fn}: `seed` must be None, an int or a SeedGenerator, got {seed!r}")
-    g = torch.Generator(device=device)
-    g.manual_seed(int(seed) & ((1 << 63) - 1))
-    return g
-
-
 def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
                       seed=None, data_format=None):
     """Elastic deformation: each pixel reads the input displaced by
@@ -446,7 +431,7 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", f
     x, back = _to_nchw(images, data_format, fn)
     work = x if x.is_floating_point() else x.float()
     n, _, h, w = x.shape
-    noise = torch.randn((2 * n, 1, h, w), generator=_seed_generator(seed, fn, x.device), dtype=work.dtype, device=x.device)
+    noise = torch.randn((2 * n, 1, h, w), generator=torch_generator(seed, fn, x.device), dtype=work.dtype, device=x.device)
     k = int(6 * sigma) | 1
     t = torch.arange(k, dtype=work.dtype, device=x.device) - (k - 1) / 2
     g = torch.exp(-0.5 * (t / sigma) ** 2)

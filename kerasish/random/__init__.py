@@ -19,7 +19,7 @@ import numpy as _np
 import torch
 
 from kerasish import backend as _backend
-from kerasish.ops.core import convert_to_tensor, to_torch_dtype
+from kerasish.ops.core import convert_to_tensor, to_torch_dtype, torch_generator
 
 __all__ = [
     "SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle", "truncated_normal",
@@ -59,19 +59,7 @@ class SeedGenerator:
         return {"seed": self._initial_seed}
 
 
-def _generator(seed, fn, device="cpu"):
-    """A torch.Generator for ``seed`` (None -> None: the global generator)."""
-    if seed is None:
-        return None
-    if isinstance(seed, SeedGenerator):
-        s = seed.next()
-    elif isinstance(seed, (int, _np.integer)) and not isinstance(seed, bool):
-        s = int(seed) & _MASK
-    else:
-        raise ValueError(f"{fn}: `seed` must be None, an int or a SeedGenerator, got {seed!r}")
-    g = torch.Generator(device=device)
-    g.manual_seed(s)
-    return g
+_generator = torch_generator  # None, an int or a SeedGenerator -> a torch.Generator
 
 
 def _shape(shape, fn):
